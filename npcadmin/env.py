@@ -1,0 +1,73 @@
+"""The one `environ.Env` of the project and the service URLs it resolves.
+
+Every setting is read here or in `settings/base.py`; see the README's variable table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    environ.Env.read_env(str(BASE_DIR / ".env"))
+
+WORLD_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, or the private PostgreSQL when it is unset."""
+    url = env.str("DATABASE_URL", default="")
+    if url:
+        return url
+    from npcadmin.devservices import ensure_postgres
+
+    return ensure_postgres()
+
+
+def db_config(url: str) -> dict:
+    """Django DATABASES entry for a URL; a percent-encoded host is a Unix socket directory."""
+    config = environ.Env.db_url_config(url)
+    if config.get("HOST", "").startswith("%2F"):
+        config["HOST"] = unquote(config["HOST"])
+    return config
+
+
+def redis_url() -> str:
+    """`REDIS_URL`, or the private Redis when it is unset."""
+    url = env.str("REDIS_URL", default="")
+    if url:
+        return url
+    from npcadmin.devservices import ensure_redis
+
+    return ensure_redis()
+
+
+def world_ids() -> list[str]:
+    """Game worlds from `NPCADMIN_WORLDS` (comma separated, lower-case ids)."""
+    worlds = [w.strip() for w in env.list("NPCADMIN_WORLDS", default=["testworld", "demo"]) if w.strip()]
+    for world in worlds:
+        if not WORLD_ID_RE.match(world):
+            raise environ.ImproperlyConfigured(
+                f"NPCADMIN_WORLDS: {world!r} is not a valid world id "
+                "(lower-case letters, digits and _; starting with a letter; at most 50)"
+            )
+    if len(set(worlds)) != len(worlds):
+        raise environ.ImproperlyConfigured(f"NPCADMIN_WORLDS lists a world twice: {worlds}")
+    return worlds
+
+
+def world_database(world: str, global_db: dict) -> dict:
+    """`WORLD_<ID>_DATABASE_URL`, or a database named after the world on the global server."""
+    url = env.str(f"WORLD_{world.upper()}_DATABASE_URL", default="")
+    if url:
+        return db_config(url)
+    config = dict(global_db)
+    config["NAME"] = world
+    return config

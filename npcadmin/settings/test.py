@@ -1,0 +1,8 @@
+"""Tests: real PostgreSQL and Redis, fast password hashing."""
+
+from npcadmin.settings.base import *  # noqa: F403
+from npcadmin.settings.base import env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-insecure-key")  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,3 @@
+"""WebSocket routes (Channels consumers of each app)."""
+
+websocket_urlpatterns: list = []
