@@ -10,6 +10,7 @@ left running between commands (starting per command would cost a second each tim
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -110,10 +111,8 @@ def stop_all() -> list[str]:
     if _redis_running():
         import redis
 
-        try:
+        with contextlib.suppress(redis.ConnectionError):  # shutdown closes the connection under us
             redis.Redis(unix_socket_path=str(REDIS_SOCKET)).shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection under us
         stopped.append("redis")
     return stopped
 

@@ -7,4 +7,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("npcs/", include("npcs.urls")),
+    path("worlds/", include("worlds.urls")),
+    path("analytics/", include("analytics.urls")),
 ]

@@ -30,7 +30,9 @@ def validate_behavior_template(value) -> None:
             continue
         weight = value[key]
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            errors.append(ValidationError(f"{key} must be a number between 0 and 1, not {weight!r}.", code="weight_type"))
+            errors.append(
+                ValidationError(f"{key} must be a number between 0 and 1, not {weight!r}.", code="weight_type")
+            )
         elif not 0.0 <= weight <= 1.0:
             errors.append(ValidationError(f"{key} must be between 0 and 1 (got {weight}).", code="weight_range"))
     for key in ("building_priority", "goals"):

@@ -1,0 +1,5 @@
+"""Analyst dashboards (namespace `analytics`)."""
+
+app_name = "analytics"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""World pages (namespace `worlds`)."""
+
+app_name = "worlds"
+
+urlpatterns: list = []
