@@ -80,6 +80,7 @@ class Migration(migrations.Migration):
                 ('tag', models.CharField(max_length=10)),
                 ('total_members', models.IntegerField(db_default=0, default=0)),
                 ('npc_members', models.IntegerField(db_default=0, default=0)),
+                ('npc_leader', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='led_alliances', to='npcs.npc')),
                 ('alliance_strategy', models.CharField(blank=True, max_length=50, null=True)),
                 ('diplomatic_stance', models.JSONField(blank=True, null=True, validators=[npcs.models.alliance.validate_diplomatic_stance])),
                 ('total_rank', models.IntegerField(blank=True, null=True)),
@@ -87,7 +88,6 @@ class Migration(migrations.Migration):
                 ('total_villages', models.IntegerField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
                 ('updated_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('npc_leader', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='led_alliances', to='npcs.npc')),
             ],
             options={
                 'verbose_name': 'alliance',
@@ -102,6 +102,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(primary_key=True, serialize=False)),
                 ('world_id', models.CharField(max_length=50)),
+                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='battles', to='npcs.npc')),
                 ('battle_id', models.IntegerField(blank=True, null=True)),
                 ('battle_type', models.CharField(blank=True, choices=[('attack', 'Attack'), ('defense', 'Defense'), ('reinforcement', 'Reinforcement'), ('raid', 'Raid')], max_length=50, null=True)),
                 ('attacker_id', models.IntegerField()),
@@ -122,7 +123,6 @@ class Migration(migrations.Migration):
                 ('strategy_adjustment', models.JSONField(blank=True, null=True)),
                 ('occurred_at', models.DateTimeField()),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='battles', to='npcs.npc')),
             ],
             options={
                 'verbose_name': 'battle',
@@ -136,6 +136,7 @@ class Migration(migrations.Migration):
             name='NPCDecision',
             fields=[
                 ('id', models.BigAutoField(primary_key=True, serialize=False)),
+                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='decisions', to='npcs.npc')),
                 ('world_id', models.CharField(max_length=50)),
                 ('decision_type', models.CharField(choices=[('strategic', 'Strategic'), ('tactical', 'Tactical'), ('economic', 'Economic'), ('diplomatic', 'Diplomatic'), ('building', 'Building'), ('military', 'Military'), ('expansion', 'Expansion')], max_length=100)),
                 ('situation_summary', models.TextField()),
@@ -155,7 +156,6 @@ class Migration(migrations.Migration):
                 ('decision_latency_ms', models.IntegerField(blank=True, null=True)),
                 ('decision_confidence', models.FloatField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='decisions', to='npcs.npc')),
             ],
             options={
                 'verbose_name': 'decision',
@@ -170,6 +170,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(primary_key=True, serialize=False)),
                 ('world_id', models.CharField(max_length=50)),
+                ('from_npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages_sent_set', to='npcs.npc')),
                 ('to_player_id', models.IntegerField()),
                 ('to_is_npc', models.BooleanField(db_default=False, default=False)),
                 ('subject', models.CharField(blank=True, max_length=200, null=True)),
@@ -181,12 +182,11 @@ class Migration(migrations.Migration):
                 ('sent_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
                 ('read_at', models.DateTimeField(blank=True, null=True)),
                 ('replied_at', models.DateTimeField(blank=True, null=True)),
+                ('reply_message', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='npcs.npcmessage')),
                 ('response_received', models.BooleanField(db_default=False, default=False)),
                 ('response_positive', models.BooleanField(blank=True, null=True)),
                 ('objective_achieved', models.BooleanField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('from_npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages_sent_set', to='npcs.npc')),
-                ('reply_message', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='npcs.npcmessage')),
             ],
             options={
                 'verbose_name': 'message',
@@ -200,6 +200,7 @@ class Migration(migrations.Migration):
             name='NPCRelationship',
             fields=[
                 ('id', models.AutoField(primary_key=True, serialize=False)),
+                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='relationships', to='npcs.npc')),
                 ('target_player_id', models.IntegerField()),
                 ('world_id', models.CharField(max_length=50)),
                 ('trust_score', models.IntegerField(db_default=0, default=0, help_text='-100 (hostile) … 100 (full trust)')),
@@ -222,7 +223,6 @@ class Migration(migrations.Migration):
                 ('predicted_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
                 ('updated_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='relationships', to='npcs.npc')),
             ],
             options={
                 'verbose_name': 'relationship',
@@ -237,6 +237,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(primary_key=True, serialize=False)),
                 ('world_id', models.CharField(max_length=50)),
+                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='trades', to='npcs.npc')),
                 ('trade_id', models.IntegerField(blank=True, null=True)),
                 ('trade_type', models.CharField(blank=True, choices=[('offer_created', 'Offer Created'), ('offer_accepted', 'Offer Accepted'), ('merchant_sent', 'Merchant Sent')], max_length=50, null=True)),
                 ('offered_resource', models.CharField(blank=True, choices=[('wood', 'Wood'), ('clay', 'Clay'), ('iron', 'Iron'), ('wheat', 'Wheat')], max_length=50, null=True)),
@@ -251,7 +252,6 @@ class Migration(migrations.Migration):
                 ('trade_status', models.CharField(blank=True, choices=[('pending', 'Pending'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], max_length=50, null=True)),
                 ('completed_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
-                ('npc', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='trades', to='npcs.npc')),
             ],
             options={
                 'verbose_name': 'trade',
@@ -264,6 +264,7 @@ class Migration(migrations.Migration):
             name='NPCWorldState',
             fields=[
                 ('id', models.AutoField(primary_key=True, serialize=False)),
+                ('npc', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.DB_CASCADE, related_name='world_states', to='npcs.npc')),
                 ('world_id', models.CharField(max_length=50)),
                 ('player_id', models.IntegerField(help_text="ID of the NPC's player in the world database")),
                 ('rank', models.IntegerField(blank=True, null=True)),
@@ -287,7 +288,6 @@ class Migration(migrations.Migration):
                 ('alliance_role', models.CharField(blank=True, choices=[('member', 'Member'), ('leader', 'Leader'), ('co-leader', 'Co Leader')], max_length=50, null=True)),
                 ('state_updated_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
                 ('last_login', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('npc', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.DB_CASCADE, related_name='world_states', to='npcs.npc')),
             ],
             options={
                 'verbose_name': 'NPC world state',
