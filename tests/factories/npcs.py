@@ -191,5 +191,5 @@ class SchemaVersionFactory(DjangoModelFactory):
     class Meta:
         model = models.SchemaVersion
 
-    version = factory.Sequence(lambda n: f"1.0.{n + 1}")
+    version = factory.Sequence(lambda n: f"0.0.{n + 1}-test")  # never a real version (1.0.0, 1.0.1, ...)
     description = "test version"
