@@ -91,12 +91,13 @@ def create_month_statements(month: datetime.date) -> list[sql.Composed]:
     name, moving = sql.Identifier(partition_name(month)), sql.Identifier("_npc_memory_move")
     in_month = sql.SQL("occurred_at >= {} AND occurred_at < {}").format(start, end)
     return [
-        # Parent first, like the engine's INSERTs lock it, so the two cannot deadlock.
+        # Parent first, like the engine's INSERTs lock it, so the two cannot deadlock. Under this
+        # lock a second run that raced us finds the month made: nothing to move, IF NOT EXISTS.
         sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(parent),
         sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT * FROM {} WHERE {}").format(
             moving, default, in_month),
         sql.SQL("DELETE FROM {} WHERE {}").format(default, in_month),
-        sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(name, parent, start, end),
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(name, parent, start, end),
         sql.SQL("INSERT INTO {} SELECT * FROM {}").format(parent, moving),
         sql.SQL("DROP TABLE {}").format(moving),
     ]
@@ -132,8 +133,13 @@ def expired_partitions(today: datetime.date, retention_months: int, using: str =
     """
     if retention_months <= 0:
         return []
-    cutoff = add_months(month_start(today), -retention_months)
+    cutoff = retention_cutoff(today, retention_months)
     return [p for p in existing_partitions(using) if p.end <= cutoff]
+
+
+def retention_cutoff(today: datetime.date, retention_months: int) -> datetime.date:
+    """First day kept: a partition ending on or before it has expired."""
+    return add_months(month_start(today), -retention_months)
 
 
 def drop_partitions(partitions: list[Partition], using: str = "default", detach_only: bool = False) -> None:
