@@ -97,7 +97,8 @@ def create_month_statements(month: datetime.date) -> list[sql.Composed]:
         sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT * FROM {} WHERE {}").format(
             moving, default, in_month),
         sql.SQL("DELETE FROM {} WHERE {}").format(default, in_month),
-        sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(name, parent, start, end),
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+            name, parent, start, end),
         sql.SQL("INSERT INTO {} SELECT * FROM {}").format(parent, moving),
         sql.SQL("DROP TABLE {}").format(moving),
     ]
