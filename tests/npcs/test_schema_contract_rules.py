@@ -75,6 +75,18 @@ def test_the_unique_constraints_are_exactly_the_contract(table):
         assert {row[0] for row in cursor.fetchall()} == expected
 
 
+def test_engine_upserts_world_state_on_npc_and_world(engine):
+    """Flaw 1: the seed's composite key is a UNIQUE here, so ON CONFLICT (npc_id, world_id) still works."""
+    first = engine.insert("npc_world_state", rank=9)
+    engine.sql(
+        "INSERT INTO npc_world_state (npc_id, world_id, player_id, rank) VALUES (%s, %s, %s, 3) "
+        "ON CONFLICT (npc_id, world_id) DO UPDATE SET rank = EXCLUDED.rank",
+        [first["npc_id"], first["world_id"], first["player_id"]],
+    )
+    assert engine.sql("SELECT id, rank FROM npc_world_state WHERE npc_id = %s", [first["npc_id"]]) == [
+        {"id": first["id"], "rank": 3}]
+
+
 def test_relationship_unique_on_a_different_world_is_accepted(engine):
     first = engine.insert("npc_relationships")
     other = engine.insert("npc_relationships", target_player_id=first["target_player_id"], world_id="demo")
