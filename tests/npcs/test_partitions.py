@@ -125,6 +125,20 @@ def test_command_dry_run_creates_nothing():
     assert far not in {p.name for p in partitions.existing_partitions()}
 
 
+def test_command_moves_a_waiting_memory_into_the_month_it_creates(engine):
+    month = partitions.months_ahead(timezone.now().date(), 10)[-1]
+    memory = engine.insert("npc_memory", occurred_at=datetime.datetime.combine(month, datetime.time(9),
+                                                                               tzinfo=datetime.UTC))
+    assert _where(memory["id"]) == "npc_memory_default"
+    assert "1 rows waiting in npc_memory_default" in _run("--ahead", "0")
+
+    output = _run("--ahead", "10")
+
+    assert f"created {partitions.partition_name(month)}" in output
+    assert _where(memory["id"]) == partitions.partition_name(month)
+    assert "0 rows waiting in npc_memory_default" in output
+
+
 def test_command_reports_rows_waiting_in_the_default_partition(engine):
     engine.insert("npc_memory", occurred_at=_at("2041-06-15T12:00:00+00:00"))
     assert "1 rows waiting in npc_memory_default" in _run("--ahead", "0")
