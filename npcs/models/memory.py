@@ -12,7 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from npcs.choices import MemoryType
-from npcs.models.fields import check_in, check_range, created_at, int_default
+from npcs.models.fields import bounded, check_in, check_range, created_at, int_default
 
 
 class NPCMemory(models.Model):
@@ -24,7 +24,7 @@ class NPCMemory(models.Model):
     world_id = models.CharField(max_length=50)
     memory_type = models.CharField(max_length=100, choices=MemoryType.choices)
     event_data = models.JSONField()
-    importance = models.FloatField(default=0.5, db_default=0.5)
+    importance = models.FloatField(default=0.5, db_default=0.5, validators=bounded(0.0, 1.0, "Importance"))
     emotional_weight = models.FloatField(default=0.0, db_default=0.0)
     occurred_at = models.DateTimeField()
     game_day = models.IntegerField(null=True, blank=True)

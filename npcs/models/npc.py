@@ -13,7 +13,7 @@ from django.db.models.functions import Cast, Now
 from django.db.models.lookups import Range
 
 from npcs.choices import BEHAVIOR_WEIGHTS, AllianceRole, Personality, Strategy, Tribe
-from npcs.models.fields import check_in, check_range, int_default
+from npcs.models.fields import bounded, check_in, check_range, int_default
 
 
 def _weight_in_unit_range(key: str) -> Range:
@@ -53,7 +53,8 @@ class NPC(models.Model):
     personality = models.CharField(max_length=50, choices=Personality.choices)
     behavior_template = models.JSONField(validators=[validate_behavior_template])
 
-    llm_temperature = models.FloatField(default=0.7, db_default=0.7, help_text="0.0 – 2.0")
+    llm_temperature = models.FloatField(default=0.7, db_default=0.7, validators=bounded(0.0, 2.0, "LLM temperature"),
+                                        help_text="0.0 – 2.0")
     decision_cache_ttl = int_default(3600, help_text="seconds")
     strategic_update_frequency = int_default(86400, help_text="seconds (86400 = daily)")
 
@@ -134,7 +135,7 @@ class NPCWorldState(models.Model):
 
     current_strategy = models.CharField(max_length=50, null=True, blank=True, choices=Strategy.choices)
     strategic_goal = models.TextField(null=True, blank=True)
-    threat_level = models.FloatField(default=0.0, db_default=0.0)
+    threat_level = models.FloatField(default=0.0, db_default=0.0, validators=bounded(0.0, 1.0, "Threat level"))
 
     alliance_id = models.IntegerField(null=True, blank=True)
     alliance_role = models.CharField(max_length=50, null=True, blank=True, choices=AllianceRole.choices)

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 from npcs.choices import RelationshipType, TreatyType
-from npcs.models.fields import check_in, check_range, created_at, int_default
+from npcs.models.fields import bounded, check_in, check_range, created_at, int_default
 
 
 def validate_treaties(value) -> None:
@@ -57,7 +57,8 @@ class NPCRelationship(models.Model):
     target_player_id = models.IntegerField()
     world_id = models.CharField(max_length=50)
 
-    trust_score = int_default(0, help_text="-100 (hostile) … 100 (full trust)")
+    trust_score = int_default(0, validators=bounded(-100, 100, "Trust score"),
+                              help_text="-100 (hostile) … 100 (full trust)")
     relationship_type = models.CharField(max_length=50, null=True, blank=True, choices=RelationshipType.choices)
 
     total_interactions = int_default(0)

@@ -71,7 +71,7 @@ def test_template_must_be_an_object_with_lists_of_names():
 
 @pytest.mark.parametrize("value", [2.01, -0.01])
 def test_llm_temperature(value):
-    assert _errors(_npc(llm_temperature=value)) == {NON_FIELD_ERRORS: ["LLM temperature must be between 0.0 and 2.0."]}
+    assert _errors(_npc(llm_temperature=value)) == {"llm_temperature": ["LLM temperature must be between 0.0 and 2.0."]}
 
 
 @pytest.mark.parametrize(("field", "value"), [("tribe", "Elves"), ("personality", "chaotic")])
@@ -88,7 +88,7 @@ def test_npc_name_unique():
 def test_threat_level(value):
     npc = NPCFactory()
     state = NPCWorldState(npc=npc, world_id="demo", player_id=1, threat_level=value)
-    assert _errors(state) == {NON_FIELD_ERRORS: ["Threat level must be between 0.0 and 1.0."]}
+    assert _errors(state) == {"threat_level": ["Threat level must be between 0.0 and 1.0."]}
 
 
 def test_world_state_uniques():
@@ -102,7 +102,7 @@ def test_world_state_uniques():
 @pytest.mark.parametrize("value", [101, -101])
 def test_trust_score(value):
     relationship = NPCRelationship(npc=NPCFactory(), world_id="demo", target_player_id=7, trust_score=value)
-    assert _errors(relationship) == {NON_FIELD_ERRORS: ["Trust score must be between -100 and 100."]}
+    assert _errors(relationship) == {"trust_score": ["Trust score must be between -100 and 100."]}
 
 
 def test_relationship_unique_and_type():
@@ -119,7 +119,7 @@ def test_relationship_unique_and_type():
 def test_memory_importance(value):
     memory = NPCMemory(npc=NPCFactory(), world_id="demo", memory_type="battle", event_data={"battle_id": 1},
                        importance=value, occurred_at=timezone.now())
-    assert _errors(memory) == {NON_FIELD_ERRORS: ["Importance must be between 0.0 and 1.0."]}
+    assert _errors(memory) == {"importance": ["Importance must be between 0.0 and 1.0."]}
 
 
 @pytest.mark.parametrize(("model", "values", "field"), [
