@@ -68,7 +68,7 @@ STRATEGIC_GOALS = {
 }
 
 SITUATIONS = {
-    "strategic": ("Rank {rank} of {players}; two neighbours grew 20% this week.",
+    "strategic": ("Population {population} in {villages} villages; two neighbours grew 20% this week.",
                   "Alliance war declared on the eastern cluster; home village under-defended.",
                   "Artefact release expected in 5 days; treasury at level 8."),
     "tactical": ("Enemy scouts seen twice in 6 hours near the capital.",

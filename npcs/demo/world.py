@@ -281,6 +281,7 @@ class Player:
     tribe: str = ""
     alliance_id: int | None = None
     village_count: int = 1
+    last_active: datetime.datetime | None = None  # an NPC does not answer after it stopped playing
 
 
 @dataclass
@@ -340,7 +341,8 @@ def _world_history(history: History, rng: random.Random, plan: NPCPlan, npc_id: 
                    roster: list[Player], human_count: int, now: datetime.datetime) -> None:
     npc, world_id = plan.npc, state["world_id"]
     personality, template = npc["personality"], npc["behavior_template"]
-    activity, clock = ACTIVITY[personality], _Clock(rng, now)
+    # The history ends when the NPC was last active (minutes ago, or days ago for an inactive one).
+    activity, clock = ACTIVITY[personality], _Clock(rng, min(now, npc["last_active"]))
     scale = 1.0 if npc["active"] else 0.4  # inactive NPCs stopped a while ago
 
     contacts = _contacts(rng, activity, state, roster, human_count, now)
@@ -543,10 +545,13 @@ def _message(rng, clock, npc, npc_id, state, contact: _Contact) -> tuple[dict, d
     weights = dict(MESSAGE_TYPES_BY_RELATIONSHIP[contact.kind])
     if npc["personality"] in (Personality.AGGRESSIVE, Personality.ASSASSIN):
         weights["threat"] = weights.get("threat", 0) + 2
+    if state["alliance_id"] is None:
+        weights.pop("alliance_invitation", None)  # only members invite
     message_type = _weighted(rng, weights)
     offered, requested = rng.sample(list(RESOURCE_VALUE), 2)
     body = words.MESSAGE_BODIES[message_type].format(
-        tag="DEMO", end=(clock.now.date() + datetime.timedelta(days=90)).isoformat(),
+        tag=alliance_name(state["alliance_id"])[1] if state["alliance_id"] else "",
+        end=(clock.now.date() + datetime.timedelta(days=90)).isoformat(),
         amount=rng.randrange(1000, 10000, 500), offered=offered, requested=requested)
     subject = rng.choice(words.MESSAGE_SUBJECTS[message_type])
     by_llm = rng.random() < 0.85
@@ -554,6 +559,8 @@ def _message(rng, clock, npc, npc_id, state, contact: _Contact) -> tuple[dict, d
     read = clock.after(sent, 60, 12 * 3600) if rng.random() < 0.85 else None
     reply_chance = {"war_declaration": 0.3, "threat": 0.25, "friendly_chat": 0.5}.get(message_type, 0.6)
     replied = clock.after(read, 120, 24 * 3600) if read and rng.random() < reply_chance else None
+    if replied and contact.player.last_active and replied > contact.player.last_active:
+        replied = None
     positive = None
     if replied:
         positive = rng.random() < _clamp(0.35 + contact.trust / 200 + (0.1 if message_type == "trade_offer" else 0))
@@ -640,8 +647,8 @@ def _decision(rng, clock, npc, npc_id, state, contacts, activity: Activity) -> d
     template = npc["behavior_template"]
     decision_type = _weighted(rng, activity.decision_types)
     target = rng.choice(contacts).player.player_id
-    summary = rng.choice(words.SITUATIONS[decision_type]).format(rank=rng.randint(1, 600), players=600,
-                                                                 target=target)
+    summary = rng.choice(words.SITUATIONS[decision_type]).format(
+        population=state["total_population"], villages=state["village_count"], target=target)
     actions = words.ACTIONS[decision_type]
     rule_action = rng.choice(actions)
     score = _between(rng, 0.4, 0.95)

@@ -329,3 +329,15 @@ def test_non_demo_npcs_with_a_demo_name_are_left_alone():
     taken.refresh_from_db()
     assert taken.notes is None and taken.personality == "economic"
     assert models.NPC.objects.count() == N
+
+
+def test_history_ends_when_the_npc_was_last_active():
+    seed()
+    late = sql("""
+        SELECT n.name FROM npcs n WHERE
+            EXISTS (SELECT 1 FROM npc_decisions d WHERE d.npc_id = n.id AND d.created_at > n.last_active)
+         OR EXISTS (SELECT 1 FROM npc_battle_history b WHERE b.npc_id = n.id AND b.occurred_at > n.last_active)
+         OR EXISTS (SELECT 1 FROM npc_memory m WHERE m.npc_id = n.id AND m.occurred_at > n.last_active)
+         OR EXISTS (SELECT 1 FROM npc_messages m WHERE m.from_npc_id = n.id AND m.sent_at > n.last_active)
+         OR EXISTS (SELECT 1 FROM npc_decisions d WHERE d.npc_id = n.id AND d.created_at < n.created_at)""")
+    assert late == []

@@ -28,6 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, npcs, reset, seed, interactive, dry_run, **options):
         if npcs < 1:
             raise CommandError("--npcs must be at least 1")
+        # tqdm redraws its line with "\r"; OutputWrapper would append a newline to every write.
         progress = functools.partial(tqdm, file=self.stderr._out, dynamic_ncols=True,
                                      disable=options["verbosity"] < 1)
         if reset and interactive and not dry_run:
@@ -72,8 +73,8 @@ class Command(BaseCommand):
             deleted = ", ".join(f"{n} {table}" for table, n in report.deleted.items())
             self.stdout.write(f"Deleted demo rows{' (dry run)' if report.dry_run else ''}: {deleted}")
         if not report.created:
-            self.stdout.write(f"The demo world already has its {report.requested} NPCs; nothing to add "
-                              "(use --reset to start over).")
+            self.stdout.write(f"All {report.requested} demo NPCs asked for are already there "
+                              f"({report.demo_total} demo NPCs in all): nothing to add. Use --reset to start over.")
             return
         self.stdout.write(f"{report.created} demo NPCs {verb} created"
                           + (f" ({report.existing} already present)" if report.existing else "")
