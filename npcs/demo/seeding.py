@@ -67,6 +67,10 @@ ARRAY_COLUMNS = {"related_player_ids", "related_village_ids"}
 TABLES = ("npcs", "npc_alliances", *COLUMNS)
 
 
+class DemoWorldError(Exception):
+    """The demo world cannot be written as asked (the message says why and what to do)."""
+
+
 class _Quiet:
     """A progress bar that shows nothing (the default when the caller passes none)."""
 
@@ -224,6 +228,14 @@ def _create(indexes: list[int], *, seed: int, worlds: list[str], now, progress: 
     npc_ids = {plan.index: npc.pk for plan, npc in zip(plans, created, strict=True)}
     rows["npcs"] = len(created)
     states = [{"npc_id": npc_ids[plan.index], **s} for plan in plans for s in plan.world_states]
+    taken = set(NPCWorldState.objects.filter(player_id__in={s["player_id"] for s in states})
+                .values_list("world_id", "player_id"))
+    clashes = sorted({(s["world_id"], s["player_id"]) for s in states} & taken)
+    if clashes:
+        world_id, player_id = clashes[0]
+        raise DemoWorldError(f"{len(clashes)} demo player id(s) already belong to other NPCs (first: player "
+                             f"{player_id} in world {world_id}); demo NPCs use player ids from "
+                             f"{world.NPC_PLAYER_BASE}. Seed the demo into another database.")
     rows["npc_world_state"] = _copy("npc_world_state", states)
 
     rosters, humans = _rosters(worlds)
@@ -250,7 +262,8 @@ def _rosters(worlds: list[str]) -> tuple[dict[str, list[world.Player]], dict[str
                            "village_count", "npc__last_active").order_by("world_id", "player_id"))
     for world_id, *player in states:
         rosters[world_id].append(world.Player(*player))
-    humans = {w: max(60, 2 * len(rosters[w])) for w in worlds}
+    room = world.NPC_PLAYER_BASE - world.HUMAN_PLAYER_BASE  # human ids stay below the NPCs' ids
+    humans = {w: min(room, max(60, 2 * len(rosters[w]))) for w in worlds}
     return {w: rosters[w] for w in worlds}, humans
 
 

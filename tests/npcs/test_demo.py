@@ -341,3 +341,19 @@ def test_history_ends_when_the_npc_was_last_active():
          OR EXISTS (SELECT 1 FROM npc_messages m WHERE m.from_npc_id = n.id AND m.sent_at > n.last_active)
          OR EXISTS (SELECT 1 FROM npc_decisions d WHERE d.npc_id = n.id AND d.created_at < n.created_at)""")
     assert late == []
+
+
+def test_a_single_world_and_a_single_npc_work(settings):
+    settings.NPCADMIN_WORLDS = ["testworld"]
+    call_command("seed_demo", "--npcs", "1", "--no-input", stdout=StringIO(), stderr=StringIO())
+    state = models.NPCWorldState.objects.get()
+    assert (state.world_id, state.rank) == ("testworld", 1)
+    assert models.NPCRelationship.objects.filter(npc=state.npc).exists()  # with human players only
+
+
+def test_a_player_id_taken_by_another_npc_is_a_clear_error():
+    NPCWorldStateFactory(world_id="testworld", player_id=world.NPC_PLAYER_BASE)
+    NPCWorldStateFactory(world_id="demo", player_id=world.NPC_PLAYER_BASE)
+    with pytest.raises(CommandError, match="already belong to other NPCs"):
+        seed()
+    assert models.NPC.objects.count() == 2

@@ -36,7 +36,11 @@ class Command(BaseCommand):
             if existing["npcs"] and not self._confirm(existing):
                 raise CommandError("Reset cancelled; nothing was changed.")
 
-        report = demo.seed_demo_world(npcs=npcs, reset=reset, rng_seed=seed, progress=progress, dry_run=dry_run)
+        try:
+            report = demo.seed_demo_world(npcs=npcs, reset=reset, rng_seed=seed, progress=progress,
+                                          dry_run=dry_run)
+        except demo.DemoWorldError as exc:
+            raise CommandError(f"{exc} Nothing was changed.") from exc
         self._report(report)
         if dry_run:
             self.stdout.write("Dry run: extension hooks and the demo login were skipped.")
