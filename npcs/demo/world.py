@@ -234,7 +234,7 @@ def plan_npc(index: int, *, seed: int, worlds: list[str], now: datetime.datetime
             "current_strategy": strategy, "strategic_goal": rng.choice(words.STRATEGIC_GOALS[strategy]),
             "threat_level": round(_clamp(rng.betavariate(2, 5) + (0.15 if aggression > 0.7 else 0)), 2),
             "alliance_id": None, "alliance_role": None,
-            "state_updated_at": now - datetime.timedelta(minutes=rng.randrange(1, 240)),
+            "state_updated_at": last_active - datetime.timedelta(minutes=rng.randrange(0, 240)),
             "last_login": last_active,
         })
         draws[world_id] = rng.random() if rng.random() < activity.alliance_join else None
