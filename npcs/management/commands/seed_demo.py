@@ -67,8 +67,11 @@ class Command(BaseCommand):
 
     def _confirm(self, counts: dict[str, int]) -> bool:
         summary = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
-        answer = input(f"--reset deletes the demo world ({summary}) and creates it again.\n"
-                       "Type 'yes' to continue: ")
+        try:
+            answer = input(f"--reset deletes the demo world ({summary}) and creates it again.\n"
+                           "Type 'yes' to continue: ")
+        except EOFError:  # no terminal to answer from: --no-input is the way
+            return False
         return answer.strip().lower() == "yes"
 
     def _report(self, report: demo.SeedReport) -> None:
