@@ -7,7 +7,6 @@ An NPC's relationships, memories, decisions, battles and trades are in a world i
 from __future__ import annotations
 
 import datetime
-import random
 
 import factory
 from django.utils import timezone
@@ -27,43 +26,12 @@ from npcs.choices import (
     TradeType,
     Tribe,
 )
+from npcs.presets import PERSONALITY_PRESETS, template_for  # noqa: F401  (re-exported for tests)
 
 WORLDS = ("testworld", "demo")
 
-PERSONALITY_TEMPLATES = {
-    Personality.AGGRESSIVE: {"aggression": 0.9, "economy": 0.3, "diplomacy": 0.2, "risk_tolerance": 0.85,
-                             "patience": 0.2, "adaptability": 0.7,
-                             "building_priority": ["barracks", "stable", "workshop"],
-                             "goals": ["maximize_conquest", "build_army"]},
-    Personality.ECONOMIC: {"aggression": 0.2, "economy": 0.9, "diplomacy": 0.5, "risk_tolerance": 0.3,
-                           "patience": 0.8, "adaptability": 0.5,
-                           "building_priority": ["woodcutter", "clay_pit", "marketplace"],
-                           "goals": ["maximize_production", "trade_surplus"]},
-    Personality.BALANCED: {"aggression": 0.5, "economy": 0.5, "diplomacy": 0.5, "risk_tolerance": 0.5,
-                           "patience": 0.5, "adaptability": 0.6,
-                           "building_priority": ["warehouse", "barracks", "granary"],
-                           "goals": ["steady_growth"]},
-    Personality.DIPLOMAT: {"aggression": 0.15, "economy": 0.6, "diplomacy": 0.95, "risk_tolerance": 0.3,
-                           "patience": 0.85, "adaptability": 0.8,
-                           "building_priority": ["embassy", "marketplace", "residence"],
-                           "goals": ["form_alliances", "broker_peace"]},
-    Personality.ASSASSIN: {"aggression": 0.8, "economy": 0.35, "diplomacy": 0.4, "risk_tolerance": 0.9,
-                           "patience": 0.6, "adaptability": 0.9,
-                           "building_priority": ["stable", "academy", "rally_point"],
-                           "goals": ["eliminate_leaders", "raid_weak_targets"]},
-}
-
-
-def template_for(personality: str, rng: random.Random | None = None) -> dict:
-    """A behaviour template that fits the personality, jittered a little per NPC."""
-    template = dict(PERSONALITY_TEMPLATES[Personality(personality)])
-    if rng is not None:
-        for key, value in template.items():
-            if isinstance(value, float):
-                template[key] = round(min(1.0, max(0.0, value + rng.uniform(-0.08, 0.08))), 2)
-    template["building_priority"] = list(template["building_priority"])
-    template["goals"] = list(template["goals"])
-    return template
+# The templates live in app code so that the demo world and new NPCs share them.
+PERSONALITY_TEMPLATES = PERSONALITY_PRESETS
 
 
 class NPCFactory(DjangoModelFactory):
