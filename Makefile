@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
+# Compile bytecode at install: some machines set PYTHONDONTWRITEBYTECODE, costing seconds per command.
+export UV_COMPILE_BYTECODE := 1
 MANAGE := .venv/bin/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000

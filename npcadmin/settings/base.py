@@ -98,6 +98,9 @@ CHANNEL_LAYERS = {
 # The engine's runtime keys (`npc:*`, `llm:*`, ...) live in this Redis database.
 NPCADMIN_RUNTIME_REDIS_URL = env.str("NPCADMIN_RUNTIME_REDIS_URL", default=REDIS_URL)
 
+# Private services' data and the demo admin password (see npcadmin/devservices.py).
+from npcadmin.devservices import DATA_DIR as NPCADMIN_DATA_DIR  # noqa: E402, F401
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
