@@ -161,7 +161,7 @@ def _latency_aggregates() -> dict:
 def _with_tokens(rows) -> list[dict]:
     result = []
     for row in rows:
-        row["tokens"] = round((row["chars"] or 0) / 4)
+        row["tokens"] = ((row["chars"] or 0) + 2) // 4  # chars / 4, halves rounded up
         result.append(row)
     return result
 
