@@ -9,7 +9,8 @@ score = w_recency · recency + w_importance · importance + w_emotion · |emotio
 - emotion    = LEAST(|emotional_weight|, 1): the seed leaves it unbounded and signed, and a
                strong grudge matters as much as a strong joy;
 - relevance  = ts_rank_cd(memory text, websearch_to_tsquery(situation), 32), i.e. rank/(rank+1),
-               in 0..1; the memory text is its type, `lesson_learned` and `event_data::text`.
+               in 0..1; the memory text is its type, `lesson_learned` and the values of
+               `event_data`; a plain sentence matches any of its words (`situation_query`).
 
 Defaults follow Park et al., *Generative Agents* (2023): equal weights, decay 0.995 per hour
 (half-life ≈ 138 h ≈ 5.8 days). The paper *adds* the weighted components (the issue's
@@ -26,11 +27,18 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import DateTimeField, F, FloatField, Func, Q, QuerySet, TextField, Value
-from django.db.models.functions import Abs, Cast, Least, Power, Replace
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorCombinable,
+    SearchVectorField,
+)
+from django.db.models import DateTimeField, F, FloatField, Func, Q, QuerySet, Value
+from django.db.models.functions import Abs, Least, Power, Replace
 
 from npcs.models import NPCMemory
 
@@ -101,14 +109,40 @@ class HoursBetween(Func):
     output_field = FloatField()
 
 
-def memory_document() -> SearchVector:
-    """The text a situation is matched against: type, lesson and the raw event data."""
+class EventDataVector(SearchVectorCombinable, Func):
+    """The words and numbers among `event_data`'s values (not its keys) as a tsvector."""
+
+    function = "jsonb_to_tsvector"
+    template = f"%(function)s('{TEXT_SEARCH_CONFIG}'::regconfig, %(expressions)s, '[\"string\", \"numeric\"]'::jsonb)"
+    output_field = SearchVectorField()
+
+
+def memory_document():
+    """The text a situation is matched against: type, lesson and the values of the event data.
+
+    Only `event_data`'s values count: its keys ("resources_gained", "my_losses") are the same
+    in every memory of a type, so they would make a situation mentioning "resources" match
+    every battle; and skipping them halves the cost (docs/benchmarks.md, "memory recall").
+    """
     return SearchVector(
-        Replace(F("memory_type"), Value("_"), Value(" ")),
-        "lesson_learned",
-        Cast("event_data", TextField()),
-        config=TEXT_SEARCH_CONFIG,
-    )
+        Replace(F("memory_type"), Value("_"), Value(" ")), "lesson_learned", config=TEXT_SEARCH_CONFIG
+    ) + EventDataVector("event_data")
+
+
+_WEBSEARCH_SYNTAX = re.compile(r'"|(?:^|\s)-\S|\sor\s', re.IGNORECASE)
+
+
+def situation_query(situation: str) -> str:
+    """websearch_to_tsquery input: a plain sentence matches *any* of its words.
+
+    websearch_to_tsquery ANDs plain words, so "PlayerXYZ attacks at night" would only be
+    relevant to memories containing all of them, and every other memory would score 0. A
+    game master who uses the syntax (quotes for phrases, `or`, `-word`) gets it unchanged.
+    """
+    situation = situation.strip()
+    if not situation or _WEBSEARCH_SYNTAX.search(situation):
+        return situation
+    return " or ".join(situation.split())
 
 
 def memories_in_window(*, npc_id: int, query: RecallQuery) -> QuerySet[NPCMemory]:
@@ -139,7 +173,7 @@ def memories_ranked(*, npc_id: int, query: RecallQuery, as_of: datetime.datetime
     if situation:
         relevance = SearchRank(
             memory_document(),
-            SearchQuery(situation, search_type="websearch", config=TEXT_SEARCH_CONFIG),
+            SearchQuery(situation_query(situation), search_type="websearch", config=TEXT_SEARCH_CONFIG),
             cover_density=True,
             normalization=Value(32),
         )

@@ -167,3 +167,23 @@ def test_a_window_inside_one_month_scans_one_partition(npc, months_2025):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "npc_memory_2025_05" in plan
     assert "npc_memory_2025_04" not in plan and "npc_memory_2025_06" not in plan and "npc_memory_default" not in plan
+
+
+@pytest.mark.parametrize("typed, sent", [
+    ("PlayerXYZ attacks  at night", "PlayerXYZ or attacks or at or night"),
+    ('"night raid" PlayerXYZ', '"night raid" PlayerXYZ'),
+    ("raid -wood", "raid -wood"),
+    ("raid OR trade", "raid OR trade"),
+    ("  ", ""),
+])
+def test_a_plain_sentence_matches_any_word_and_websearch_syntax_is_kept(typed, sent):
+    assert recall.situation_query(typed) == sent
+
+
+def test_event_data_keys_do_not_count_but_values_and_numbers_do(npc):
+    memory = NPCMemoryFactory(npc=npc, occurred_at=AS_OF, event_data={"resources_gained": 15000, "battle_id": 12345})
+    weights = RecallWeights(recency=0, importance=0, emotion=0, relevance=1)
+    assert ranked(npc, situation="resources", weights=weights)[0].relevance == 0.0
+    assert ranked(npc, situation="12345", weights=weights)[0].relevance == pytest.approx(ONE_HIT, rel=1e-6)
+    assert ranked(npc, situation="catapults 12345", weights=weights)[0].pk == memory.pk
+    assert ranked(npc, situation='"catapults 12345"', weights=weights)[0].relevance == 0.0
