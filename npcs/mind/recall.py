@@ -38,7 +38,7 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db.models import DateTimeField, F, FloatField, Func, Q, QuerySet, Value
-from django.db.models.functions import Abs, Least, Power, Replace
+from django.db.models.functions import Abs, Coalesce, Least, Power, Replace
 
 from npcs.models import NPCMemory
 
@@ -168,7 +168,9 @@ def memories_ranked(*, npc_id: int, query: RecallQuery, as_of: datetime.datetime
     w = query.weights
     hours = HoursBetween(Value(as_of, output_field=DateTimeField()), F("occurred_at"))
     recency = Power(Value(float(query.decay_per_hour)), hours, output_field=FloatField())
-    emotion = Least(Abs(F("emotional_weight")), Value(1.0), output_field=FloatField())
+    # NOT NULL in our migration but nullable in the seed: a NULL counts as 0, never as NULL score.
+    importance = Coalesce(F("importance"), Value(0.0), output_field=FloatField())
+    emotion = Least(Abs(Coalesce(F("emotional_weight"), Value(0.0))), Value(1.0), output_field=FloatField())
     situation = query.situation.strip()
     if situation:
         relevance = SearchRank(
@@ -181,7 +183,7 @@ def memories_ranked(*, npc_id: int, query: RecallQuery, as_of: datetime.datetime
         relevance = Value(0.0, output_field=FloatField())
     score = (
         Value(float(w.recency)) * recency
-        + Value(float(w.importance)) * F("importance")
+        + Value(float(w.importance)) * importance
         + Value(float(w.emotion)) * emotion
         + Value(float(w.relevance)) * relevance
     )

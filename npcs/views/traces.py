@@ -60,6 +60,8 @@ def decision_trace(request, decision_id: int):
     hours = around.cleaned_data["hours"] if around.is_valid() else traces.DEFAULT_AROUND_HOURS
     recommended, final = decision.rule_based_recommendation, decision.final_decision
     can_see_memories = request.user.has_perm("npcs.view_npcmemory")
+    # The seed lets created_at be NULL (only a default): then there is no "around" to show.
+    has_time = decision.created_at is not None and decision.npc_id is not None
     context = {
         "decision": decision,
         "npc": decision.npc,
@@ -67,9 +69,9 @@ def decision_trace(request, decision_id: int):
         "hours": hours,
         "differences": traces.json_diff(recommended, final) if recommended is not None else [],
         "timing": traces.execution_timing(decision),
-        "memories": list(traces.memories_around(decision, hours)) if can_see_memories else None,
-        "battles": list(traces.battles_around(decision, hours)),
-        "recall_url": _recall_url_around(decision, hours) if decision.npc_id and can_see_memories else None,
+        "memories": (list(traces.memories_around(decision, hours)) if has_time else []) if can_see_memories else None,
+        "battles": list(traces.battles_around(decision, hours)) if has_time else [],
+        "recall_url": _recall_url_around(decision, hours) if has_time and can_see_memories else None,
         "console_url": console_url("npcdecision", decision.pk),
         "npc_console_url": console_url("npc", decision.npc_id) if decision.npc_id else None,
     }

@@ -230,3 +230,22 @@ def test_overview_renders_and_survives_redis_down(gm_client, npc, settings):
     assert response.context["redis"].error.startswith("Redis unreachable")
     assert response.context["trouble"][0]["failed"] == 1
     assert b"redis-error" in response.content
+
+
+def test_pages_read_rows_written_by_the_engine_in_raw_sql(gm_client, npc, raw_sql):
+    [(memory_id,)] = raw_sql(
+        "INSERT INTO npc_memory (npc_id, world_id, memory_type, event_data, occurred_at, lesson_learned,"
+        " behavior_adjustment) VALUES (%s, 'testworld', 'treaty_broken', '[\"oath\", 3]', now() - interval '1 hour',"
+        " 'Oaths mean little', '{\"diplomacy\": \"-0.1\", \"reason\": \"betrayed\"}') RETURNING id", [npc.pk])
+    [(decision_id,)] = raw_sql(
+        "INSERT INTO npc_decisions (npc_id, world_id, decision_type, situation_summary, used_llm, llm_response,"
+        " rule_based_recommendation, final_decision) VALUES (%s, 'testworld', 'diplomatic', 'Ally broke the NAP',"
+        " true, 'not JSON at all', 'null'::jsonb, '\"declare war\"') RETURNING id", [npc.pk])
+    recall_page = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"situation": "oath"})
+    [row] = recall_page.context["ranked"]
+    assert row.pk == memory_id and row.relevance > 0
+    assert recall_page.context["lessons"][0].headline == f"diplomacy -0.10 after treaty broken (memory {memory_id})"
+    trace = gm_client.get(reverse("npcs:decision_trace", args=[decision_id]))
+    assert trace.status_code == 200 and not trace.context["decision"].departed
+    assert b"No rule-based recommendation was recorded." in trace.content
+    assert b"not JSON at all" in trace.content
