@@ -118,6 +118,8 @@ def main() -> None:
     rng = random.Random(42)
     now = timezone.now()
     NPC.objects.filter(name__startswith=PREFIX).delete()
+    with connection.cursor() as cursor:  # a run with --keep leaves it; start from the real indexes
+        cursor.execute(f"DROP INDEX IF EXISTS {BENCH_INDEX}")
     this_month = partitions.month_start(now.date())
     months = [partitions.add_months(this_month, n) for n in range(-12, 2)]
     created_partitions = partitions.ensure_months(months)

@@ -249,3 +249,18 @@ def test_pages_read_rows_written_by_the_engine_in_raw_sql(gm_client, npc, raw_sq
     assert trace.status_code == 200 and not trace.context["decision"].departed
     assert b"No rule-based recommendation was recorded." in trace.content
     assert b"not JSON at all" in trace.content
+
+
+@pytest.mark.parametrize("rows", [3, 6])
+def test_trace_and_overview_query_counts_do_not_grow_with_rows(gm_client, npc, rows, django_assert_max_num_queries):
+    at = timezone.now() - datetime.timedelta(hours=1)
+    decision = LLMDecisionFactory(npc=npc, created_at=at)
+    for i in range(rows):
+        NPCMemoryFactory(npc=npc, occurred_at=at - datetime.timedelta(minutes=i))
+        NPCBattleFactory(npc=npc, occurred_at=at + datetime.timedelta(minutes=i))
+        LLMDecisionFactory(npc=NPCWorldStateFactory().npc, execution_result={"error": "x"})
+    with django_assert_max_num_queries(5):  # session, user, decision + NPC, memories, battles
+        gm_client.get(reverse("npcs:decision_trace", args=[decision.pk]))
+    with django_assert_max_num_queries(8):  # session, user, totals, paths, per NPC, per day, trouble, names
+        response = gm_client.get(reverse("npcs:decisions_overview"))
+    assert len(response.context["trouble"]) == rows
