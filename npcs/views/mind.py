@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,13 +16,14 @@ from npcs.mind.forms import MemoryAdjustForm, RecallForm, bind
 from npcs.mind.links import console_url
 from npcs.mind.services import memory_adjust, memory_audit_trail
 from npcs.models import NPC, NPCMemory
-from npcs.views.access import staff_with_permission
+from npcs.views.access import in_utc, staff_with_permission
 
 
 def _worlds_of(npc: NPC) -> list[str]:
     return list(npc.world_states.order_by("world_id").values_list("world_id", flat=True))
 
 
+@in_utc
 @staff_with_permission("npcs.view_npcmemory")
 def memory_recall(request, npc_id: int):
     """Rank one NPC's memories for a typed situation; each row shows its score components."""
@@ -54,6 +56,7 @@ def memory_recall(request, npc_id: int):
 
 
 @require_http_methods(["GET", "POST"])
+@in_utc
 @staff_with_permission("npcs.change_npcmemory")
 def memory_adjust_view(request, memory_id: int):
     """Change a memory's importance or expiry (audited), then go back to where the GM came from."""
@@ -70,6 +73,8 @@ def memory_adjust_view(request, memory_id: int):
                               expires_at=form.cleaned_data["expires_at"], reason=form.cleaned_data["reason"])
             except ValidationError as error:
                 form.add_error(None, error)
+            except NPCMemory.DoesNotExist as gone:  # the engine's cleanup removed it meanwhile
+                raise Http404("This memory no longer exists.") from gone
             else:
                 messages.success(request, f"Memory {memory.pk} updated; the change is in the audit log.")
                 return redirect(back)

@@ -13,9 +13,10 @@ from npcs.mind import traces, usage
 from npcs.mind.forms import AroundForm, OverviewForm, TimelineForm, bind
 from npcs.mind.links import console_url
 from npcs.models import NPC, NPCDecision
-from npcs.views.access import staff_with_permission
+from npcs.views.access import in_utc, staff_with_permission
 
 
+@in_utc
 @staff_with_permission("npcs.view_npcdecision")
 def decision_timeline(request, npc_id: int):
     """One NPC's decisions, newest first, a page at a time (no COUNT(*): "older" links only)."""
@@ -52,6 +53,7 @@ def _recall_url_around(decision: NPCDecision, hours: int) -> str:
     return f"{reverse('npcs:memory_recall', args=[decision.npc_id])}?{urlencode(params)}"
 
 
+@in_utc
 @staff_with_permission("npcs.view_npcdecision")
 def decision_trace(request, decision_id: int):
     """Everything about one decision: situation, rules vs final, the LLM exchange, timing, outcome."""
@@ -78,6 +80,7 @@ def decision_trace(request, decision_id: int):
     return render(request, "npcs/mind/trace.html", context)
 
 
+@in_utc
 @staff_with_permission("npcs.view_npcdecision")
 def decisions_overview(request):
     """Across NPCs: LLM use, departures from the rules, success by path, latency, tokens, trouble."""

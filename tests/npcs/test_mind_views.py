@@ -264,3 +264,14 @@ def test_trace_and_overview_query_counts_do_not_grow_with_rows(gm_client, npc, r
     with django_assert_max_num_queries(8):  # session, user, totals, paths, per NPC, per day, trouble, names
         response = gm_client.get(reverse("npcs:decisions_overview"))
     assert len(response.context["trouble"]) == rows
+
+
+def test_times_are_shown_and_read_in_utc_whatever_the_server_time_zone(gm_client, npc, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+    decision = NPCDecisionFactory(npc=npc, created_at=datetime.datetime(2026, 1, 1, 23, 30, tzinfo=datetime.UTC))
+    assert b"2026-01-01 23:30:00 UTC" in gm_client.get(reverse("npcs:decision_trace", args=[decision.pk])).content
+    memory = NPCMemoryFactory(npc=npc)
+    gm_client.post(reverse("npcs:memory_adjust", args=[memory.pk]), {"importance": "0.5",
+                                                                     "expires_at": "2030-01-01T00:00"})
+    memory.refresh_from_db()
+    assert memory.expires_at == datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
