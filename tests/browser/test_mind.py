@@ -94,3 +94,23 @@ def test_overview_across_npcs(gm_page):
     assert "Slowpoke" in trouble and "slow" in trouble and "Crashy" in trouble and "failing" in trouble
     assert "Slowpoke" in page.locator("#per-npc").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "mind_overview.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_game_master_adjusts_a_memory_and_sees_the_audit(gm_page):
+    page = gm_page
+    npc = NPCWorldStateFactory(world_id="testworld", npc__name="Ambiorix").npc
+    memory = NPCMemoryFactory(npc=npc, importance=0.4, occurred_at=timezone.now() - datetime.timedelta(hours=2),
+                              event_data={"opponent": "Caesar", "result": "defeat"})
+    page.goto(f"{page.base_url}/npcs/mind/{npc.pk}/memories/?situation=Caesar")
+    page.click(f"#recall-results tr[data-memory='{memory.pk}'] a:text-is('adjust')")
+    page.fill("input[name=importance]", "0.95")
+    page.fill("input[name=reason]", "Caesar is the arch-enemy")
+    page.click("#adjust-form button[type=submit]")
+    page.wait_for_url("**situation=Caesar**")
+    assert "updated" in page.locator("ul.messages").inner_text()
+    assert "0.950" in page.locator(f"#recall-results tr[data-memory='{memory.pk}']").inner_text()
+    page.goto(f"{page.base_url}/npcs/mind/memories/{memory.pk}/adjust/")
+    audit = page.locator("#audit").inner_text()
+    assert "importance: 0.4 → 0.95" in audit and "Caesar is the arch-enemy" in audit and "gm" in audit
+    page.screenshot(path=str(SCREENSHOTS / "mind_adjust.png"), full_page=True)
