@@ -25,6 +25,16 @@ def bind(form_class, query_dict, defaults: dict, **kwargs):
     return form_class(data, **kwargs)
 
 
+def world_choices(worlds, data) -> list[tuple[str, str]]:
+    """The NPC's worlds, the configured ones, and a requested world id seen in links (e.g. a
+    decision's world the NPC has no state row for): filtering on it is only an equality."""
+    known = set(worlds) | set(settings.NPCADMIN_WORLDS)
+    requested = (data or {}).get("world") or ""
+    if requested and len(requested) <= 50:
+        known.add(requested)
+    return [("", "all worlds"), *((w, w) for w in sorted(known))]
+
+
 def _date_range_errors(since, until, max_days: int) -> list[str]:
     if since and until and since > until:
         return ["The start date must not be after the end date."]
@@ -61,7 +71,7 @@ class RecallForm(forms.Form):
 
     def __init__(self, *args, worlds: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["world"].choices = [("", "all worlds"), *((w, w) for w in worlds)]
+        self.fields["world"].choices = world_choices(worlds, self.data)
 
     @staticmethod
     def defaults(as_of: datetime.datetime) -> dict:
@@ -128,7 +138,7 @@ class TimelineForm(forms.Form):
 
     def __init__(self, *args, worlds: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["world"].choices = [("", "all worlds"), *((w, w) for w in worlds)]
+        self.fields["world"].choices = world_choices(worlds, self.data)
 
     def clean(self):
         data = super().clean()
@@ -165,7 +175,7 @@ class OverviewForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["world"].choices = [("", "all worlds"), *((w, w) for w in settings.NPCADMIN_WORLDS)]
+        self.fields["world"].choices = world_choices((), self.data)
 
     @staticmethod
     def defaults(as_of: datetime.datetime) -> dict:

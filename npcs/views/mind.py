@@ -50,7 +50,6 @@ def memory_recall(request, npc_id: int):
             expiring=list(recall.memories_expiring_soon(npc_id=npc.pk, as_of=as_of, world_id=query.world_id)),
             lessons=recall.lesson_entries(recall.lessons_timeline(npc_id=npc.pk, query=query)),
             expiring_days=recall.EXPIRING_SOON.days,
-            query_string=request.GET.urlencode(),
         )
     return render(request, "npcs/mind/recall.html", context)
 
@@ -64,7 +63,7 @@ def memory_adjust_view(request, memory_id: int):
     back = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
-        back = reverse("npcs:memory_recall", args=[memory.npc_id])
+        back = reverse("npcs:memory_recall", args=[memory.npc_id]) if memory.npc_id else reverse("admin:index")
     if request.method == "POST":
         form = MemoryAdjustForm(request.POST)
         if form.is_valid():

@@ -91,7 +91,7 @@ def test_viewing_changes_no_memory(gm_client, npc, raw_sql):
     ({"since": "2026-02-01", "until": "2026-01-01"}, "until"),
     ({"since": "2020-01-01", "until": "2026-01-01"}, "until"),
     ({"type": "gossip"}, "type"),
-    ({"world": "elsewhere"}, "world"),
+    ({"world": "x" * 51}, "world"),
 ])
 def test_recall_rejects_bad_parameters(gm_client, npc, params, field):
     response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), params)
@@ -275,3 +275,11 @@ def test_times_are_shown_and_read_in_utc_whatever_the_server_time_zone(gm_client
                                                                      "expires_at": "2030-01-01T00:00"})
     memory.refresh_from_db()
     assert memory.expires_at == datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+
+
+def test_a_world_the_npc_has_no_state_in_can_still_be_filtered(gm_client, npc):
+    elsewhere = NPCMemoryFactory(npc=npc, world_id="legacy-s1")
+    NPCMemoryFactory(npc=npc, world_id="testworld")
+    response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"world": "legacy-s1"})
+    assert [m.pk for m in response.context["ranked"]] == [elsewhere.pk]
+    assert b'<option value="legacy-s1" selected>' in response.content
