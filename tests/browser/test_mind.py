@@ -62,6 +62,7 @@ def test_rank_memories_for_a_situation_then_open_a_decision_trace(gm_page):
     page.click("nav.subnav a:text-is('Decisions')")
     page.wait_for_selector("#timeline")
     assert "departed" in page.locator("#timeline").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "mind_timeline.png"), full_page=True)
     page.click(f"a[href='/npcs/mind/decisions/{decision.pk}/']")
     page.wait_for_selector("#recommendation-vs-final")
     diff = page.locator("#diff").inner_text()
