@@ -270,6 +270,11 @@ class RuntimeClient:
             results = await pipe.execute()
         return {npc_id: state for npc_id, state in zip(ids, results, strict=True) if state}
 
+    async def cached_npc_states(self, *, limit: int = 10_000) -> dict[int, dict[str, str]]:
+        """Every cached `npc:state` hash, found by SCAN."""
+        found = await self.scan_keys(keys.NPC_STATE.format(npc_id="*"), limit=limit)
+        return await self.npc_states(i for i in map(keys.id_from_key, found) if i is not None)
+
     # --- npc:decisions:{priority} ---------------------------------------------------------
     async def queue_decision(self, npc_id: int, decision: dict, priority: int = keys.DEFAULT_PRIORITY) -> str:
         """Queue a decision (lower priority = sooner). The caller's dict is left alone; the

@@ -1,0 +1,102 @@
+"""The runtime page's WebSocket: pushes the live snapshot once a second, or at once on change.
+
+One consumer per open page. Staff only: other sockets are closed before the handshake
+completes. Each consumer runs one push task, cancelled when the socket goes away; `CONSUMERS`
+holds the open ones (tests and the simulator's report read it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from npcs.runtime.selectors import npc_names, shared_snapshot
+from npcs.runtime.services import RUNTIME_GROUP
+
+logger = logging.getLogger(__name__)
+
+PUSH_INTERVAL = 1.0
+HEARTBEAT_EVERY = 15.0  # resend an unchanged snapshot so the page can show it is still live
+LAYER_TIMEOUT = 1.0
+CLOSE_FORBIDDEN = 4403
+
+CONSUMERS: set[RuntimeConsumer] = set()
+
+
+class RuntimeConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if not (user is not None and user.is_authenticated and user.is_active and user.is_staff):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self._in_group = await self._layer("group_add")
+        self._wake = asyncio.Event()
+        self._names: dict[int, str] = {}
+        await self.accept()
+        CONSUMERS.add(self)
+        self._pusher = asyncio.create_task(self._push_loop())
+
+    async def disconnect(self, code):
+        CONSUMERS.discard(self)
+        pusher = getattr(self, "_pusher", None)
+        if pusher is not None:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pusher
+        if getattr(self, "_in_group", False):
+            await self._layer("group_discard")
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "refresh":
+            self._wake.set()
+
+    async def runtime_changed(self, event):
+        """Group message sent by an action (requeue, drop, purge, reset, flush)."""
+        self._wake.set()
+
+    async def _layer(self, operation: str) -> bool:
+        """Join or leave the change group; the live push works without it (the layer's Redis
+        may be down), it only makes changes show sooner."""
+        if self.channel_layer is None:
+            return False
+        try:
+            await asyncio.wait_for(getattr(self.channel_layer, operation)(RUNTIME_GROUP, self.channel_name),
+                                   timeout=LAYER_TIMEOUT)
+            return True
+        except Exception:  # noqa: BLE001
+            logger.warning("runtime socket: channel layer %s failed", operation, exc_info=True)
+            return False
+
+    async def _push_loop(self):
+        last_sent, last_sent_at, forced = None, 0.0, False
+        loop = asyncio.get_running_loop()
+        while True:
+            snapshot = await shared_snapshot(max_age=0 if forced else PUSH_INTERVAL * 0.9)
+            comparable = {k: v for k, v in snapshot.items() if k != "at"}
+            if comparable != last_sent or loop.time() - last_sent_at >= HEARTBEAT_EVERY:
+                await self.send_json(await self._with_names(snapshot))
+                last_sent, last_sent_at = comparable, loop.time()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=PUSH_INTERVAL)
+                forced = True
+            except TimeoutError:
+                forced = False
+            self._wake.clear()
+
+    async def _with_names(self, snapshot: dict) -> dict:
+        if not snapshot.get("available"):
+            return snapshot
+        top = snapshot["ratelimits"]["top"]
+        missing = {w["npc_id"] for w in top} - set(self._names)
+        if missing:
+            try:
+                self._names.update(await database_sync_to_async(npc_names)(missing))
+            except Exception:  # noqa: BLE001 - names are decoration; never stop the push for them
+                logger.warning("runtime socket: could not load NPC names", exc_info=True)
+        ratelimits = {**snapshot["ratelimits"],
+                      "top": [{**w, "name": self._names.get(w["npc_id"])} for w in top]}
+        return {**snapshot, "ratelimits": ratelimits}
