@@ -14,7 +14,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from npcs.runtime.selectors import npc_names, shared_snapshot
+from npcs.runtime.selectors import npc_names, shared_snapshot, snapshot_npc_ids, with_npc_names
 from npcs.runtime.services import RUNTIME_GROUP
 
 logger = logging.getLogger(__name__)
@@ -88,15 +88,13 @@ class RuntimeConsumer(AsyncJsonWebsocketConsumer):
             self._wake.clear()
 
     async def _with_names(self, snapshot: dict) -> dict:
-        if not snapshot.get("available"):
-            return snapshot
-        top = snapshot["ratelimits"]["top"]
-        missing = {w["npc_id"] for w in top} - set(self._names)
+        missing = snapshot_npc_ids(snapshot) - set(self._names)
         if missing:
+            if len(self._names) > 10_000:
+                self._names.clear()
             try:
-                self._names.update(await database_sync_to_async(npc_names)(missing))
+                found = await database_sync_to_async(npc_names)(missing)
+                self._names.update(dict.fromkeys(missing) | found)  # unknown ids are not asked again
             except Exception:  # noqa: BLE001 - names are decoration; never stop the push for them
                 logger.warning("runtime socket: could not load NPC names", exc_info=True)
-        ratelimits = {**snapshot["ratelimits"],
-                      "top": [{**w, "name": self._names.get(w["npc_id"])} for w in top]}
-        return {**snapshot, "ratelimits": ratelimits}
+        return with_npc_names(snapshot, self._names)

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
 
 from npcs.models import NPC, NPCWorldState
 from npcs.runtime import keys
-from npcs.runtime.client import UNAVAILABLE_ERRORS, RuntimeClient, get_client
+from npcs.runtime.client import UNAVAILABLE_ERRORS, QueuedDecision, RuntimeClient, get_client
 
 SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot
 TOP_RATE_LIMITS = 10
+PEEK_COUNT = 5  # next decisions shown per queue
 
 
 def rate_limit_max() -> int:
@@ -46,7 +49,8 @@ async def runtime_snapshot(client: RuntimeClient) -> dict[str, Any]:
     minutes = await client.decisions_per_minute(SNAPSHOT_MINUTES)
     info = await client.server_info()
 
-    queues = [{"priority": d.priority, "depth": d.depth, "oldest_age": _round(d.oldest_age_seconds(now))}
+    queues = [{"priority": d.priority, "depth": d.depth, "oldest_age": _round(d.oldest_age_seconds(now)),
+               "next": [decision_row(i) for i in await client.peek(d.priority, count=PEEK_COUNT)] if d.depth else []}
               for d in depths]
     near = [w for w in windows if w.count >= max(1, int(limit * 0.8))]
     recent = [m for m in minutes if m.total]
@@ -81,6 +85,46 @@ async def runtime_snapshot(client: RuntimeClient) -> dict[str, Any]:
         },
         "redis": info,
     }
+
+
+def decision_row(item: QueuedDecision) -> dict[str, Any]:
+    """A queued decision as the page shows it (and the WebSocket sends it)."""
+    return {"member": item.member, "priority": item.priority, "npc_id": item.npc_id,
+            "queued_at": item.queued_at.timestamp(), "queued_clock": item.queued_at.strftime("%H:%M:%S"),
+            "summary": json.dumps(item.payload, separators=(",", ":"), default=str)[:160]}
+
+
+def snapshot_npc_ids(snapshot: dict[str, Any]) -> set[int]:
+    """NPCs a snapshot names: next decisions and busiest rate-limit windows."""
+    if not snapshot.get("available"):
+        return set()
+    ids = {row["npc_id"] for q in snapshot["queues"] for row in q["next"]}
+    ids |= {w["npc_id"] for w in snapshot["ratelimits"]["top"]}
+    return {i for i in ids if i is not None}
+
+
+def with_npc_names(snapshot: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
+    """A copy of the snapshot whose NPC rows carry their name and console link."""
+    if not snapshot.get("available"):
+        return snapshot
+    queues = [{**q, "next": name_rows(q["next"], names)} for q in snapshot["queues"]]
+    ratelimits = {**snapshot["ratelimits"], "top": name_rows(snapshot["ratelimits"]["top"], names)}
+    return {**snapshot, "queues": queues, "queues_by_priority": {str(q["priority"]): q for q in queues},
+            "ratelimits": ratelimits}
+
+
+def name_rows(rows: list[dict[str, Any]], names: dict[int, str]) -> list[dict[str, Any]]:
+    return [{**row, "npc_name": names.get(row["npc_id"]), "npc_url": npc_admin_url(row["npc_id"])} for row in rows]
+
+
+def npc_admin_url(npc_id: int | None) -> str | None:
+    """The NPC's page in the console, when the console registers NPCs."""
+    if npc_id is None:
+        return None
+    try:
+        return reverse("admin:npcs_npc_change", args=[npc_id])
+    except NoReverseMatch:
+        return None
 
 
 def unavailable_snapshot(error: BaseException | str) -> dict[str, Any]:

@@ -6,38 +6,36 @@ actions redirect back with an error message. Nothing here can turn an outage int
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from npcs.runtime import keys, sync
 from npcs.runtime.client import RuntimeUnavailable
 from npcs.runtime.forms import ConfirmForm, PurgeForm, QueuedDecisionForm, RequeueForm
-from npcs.runtime.selectors import npc_names, npc_runtime_rows, runtime_snapshot, unavailable_snapshot
+from npcs.runtime.selectors import (
+    decision_row,
+    name_rows,
+    npc_admin_url,
+    npc_names,
+    npc_runtime_rows,
+    runtime_snapshot,
+    snapshot_npc_ids,
+    unavailable_snapshot,
+    with_npc_names,
+)
 from npcs.runtime.services import runtime_notify_change
 from npcs.runtime.sync import SyncRuntime
 
 logger = logging.getLogger(__name__)
 
-PEEK_ON_OVERVIEW = 5
 QUEUE_PAGE_SIZE = 50
 NPC_ROWS_LIMIT = 1000
-
-
-def _npc_admin_url(npc_id: int | None) -> str | None:
-    if npc_id is None:
-        return None
-    try:
-        return reverse("admin:npcs_npc_change", args=[npc_id])
-    except NoReverseMatch:
-        return None
 
 
 def _unavailable(request: HttpRequest, exc: Exception) -> None:
@@ -53,33 +51,15 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return redirect(default)
 
 
-def _rows(items, names):
-    return [{"item": item, "npc_name": names.get(item.npc_id), "npc_url": _npc_admin_url(item.npc_id),
-             "summary": json.dumps(item.payload, separators=(",", ":"), default=str)[:160]} for item in items]
-
-
 @staff_member_required
 def overview(request: HttpRequest) -> HttpResponse:
-    runtime = SyncRuntime()
-    peeks: dict[int, list] = {}
     try:
         snapshot = sync.run(runtime_snapshot)
-        for queue in snapshot["queues"]:
-            if queue["depth"]:
-                peeks[queue["priority"]] = runtime.peek(queue["priority"], count=PEEK_ON_OVERVIEW)
     except RuntimeUnavailable as exc:
         snapshot = unavailable_snapshot(exc)
-    ids = {i.npc_id for items in peeks.values() for i in items}
-    if snapshot["available"]:
-        ids |= {w["npc_id"] for w in snapshot["ratelimits"]["top"]}
-    names = npc_names(ids)
-    if snapshot["available"]:
-        for window in snapshot["ratelimits"]["top"]:
-            window["name"] = names.get(window["npc_id"])
-    queues = [{**q, "peek": _rows(peeks.get(q["priority"], []), names)} for q in snapshot.get("queues", [])]
+    snapshot = with_npc_names(snapshot, npc_names(snapshot_npc_ids(snapshot)))
     return render(request, "npcs/runtime/overview.html", {
-        "snapshot": snapshot, "queues": queues, "priorities": keys.PRIORITIES,
-        "ws_path": "/ws/runtime/",
+        "snapshot": snapshot, "priorities": keys.PRIORITIES, "ws_path": "/ws/runtime/",
     })
 
 
@@ -99,9 +79,8 @@ def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
         return render(request, "npcs/runtime/queue.html", context)
-    names = npc_names(i.npc_id for i in items)
     context.update({
-        "depth": depth, "rows": _rows(items, names),
+        "depth": depth, "rows": name_rows([decision_row(i) for i in items], npc_names(i.npc_id for i in items)),
         "previous_offset": max(0, offset - QUEUE_PAGE_SIZE) if offset else None,
         "next_offset": offset + QUEUE_PAGE_SIZE if offset + QUEUE_PAGE_SIZE < depth.depth else None,
     })
@@ -189,7 +168,7 @@ def npcs(request: HttpRequest) -> HttpResponse:
         return render(request, "npcs/runtime/npcs.html", context)
     rows = npc_runtime_rows(active, states)
     context.update({
-        "rows": [{"row": r, "npc_url": _npc_admin_url(r.npc_id),
+        "rows": [{"row": r, "npc_url": npc_admin_url(r.npc_id),
                   "cells": [(f, r.cached.get(f), f in r.different_fields) for f in keys.NPC_STATE_FIELDS]}
                  for r in rows],
         "fields": keys.NPC_STATE_FIELDS,

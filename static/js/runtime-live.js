@@ -61,7 +61,7 @@
     ratelimits.top.forEach(function (w) {
       var tr = document.createElement("tr");
       tr.className = w.at_limit ? "at-limit" : "near-limit";
-      tr.appendChild(cell((w.name || "") + " #" + w.npc_id));
+      tr.appendChild(cell((w.npc_name || "") + " #" + w.npc_id));
       tr.appendChild(cell(String(w.count), "num"));
       tr.appendChild(cell(w.ttl >= 0 ? w.ttl + " s" : "no TTL", "num"));
       var action = document.createElement("td");
@@ -77,6 +77,93 @@
       action.appendChild(form);
       tr.appendChild(action);
       body.appendChild(tr);
+    });
+  }
+
+  function hidden(name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    return input;
+  }
+
+  function actionForm(url, row, extra, label, cls) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = url;
+    form.className = "inline";
+    var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (csrf) { form.appendChild(csrf.cloneNode()); }
+    form.appendChild(hidden("member", row.member));
+    form.appendChild(hidden("priority", row.priority));
+    form.appendChild(hidden("next", window.location.pathname));
+    if (extra) { form.appendChild(extra); }
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.className = "btn " + cls;
+    button.textContent = label;
+    form.appendChild(button);
+    return form;
+  }
+
+  function decisionRow(row) {
+    var div = document.createElement("div");
+    div.className = "queued";
+    var npc = document.createElement("span");
+    npc.className = "npc";
+    var name = row.npc_url ? document.createElement("a") : document.createElement("span");
+    if (row.npc_url) { name.href = row.npc_url; }
+    name.textContent = row.npc_name || "unknown NPC";
+    npc.appendChild(name);
+    if (row.npc_id !== null) {
+      var id = document.createElement("span");
+      id.className = "muted";
+      id.textContent = " #" + row.npc_id;
+      npc.appendChild(id);
+    }
+    div.appendChild(npc);
+    var code = document.createElement("code");
+    code.title = row.summary;
+    code.textContent = row.summary.length > 80 ? row.summary.slice(0, 79) + "…" : row.summary;
+    div.appendChild(code);
+    var when = document.createElement("span");
+    when.className = "muted";
+    when.textContent = "queued " + row.queued_clock;
+    div.appendChild(when);
+    var select = document.createElement("select");
+    select.name = "to_priority";
+    select.setAttribute("aria-label", "Move to priority");
+    (root.getAttribute("data-priorities") || "").split(",").forEach(function (p) {
+      var option = document.createElement("option");
+      option.value = p;
+      option.textContent = p;
+      option.selected = Number(p) === row.priority;
+      select.appendChild(option);
+    });
+    div.appendChild(actionForm(root.getAttribute("data-requeue-url"), row, select, "Requeue", "secondary"));
+    div.appendChild(actionForm(root.getAttribute("data-drop-url"), row, null, "Drop", "danger"));
+    return div;
+  }
+
+  function renderQueues(queues) {
+    queues.forEach(function (q) {
+      var tr = root.querySelector("tr[data-priority='" + q.priority + "']");
+      var peek = tr && tr.querySelector("td.peek");
+      if (!peek || peek.contains(document.activeElement)) { return; }  // the operator is acting here
+      var signature = q.next.map(function (row) { return row.member; }).join("\n");
+      if (peek.getAttribute("data-signature") === signature) { return; }
+      peek.setAttribute("data-signature", signature);
+      peek.replaceChildren();
+      if (!q.next.length) {
+        var none = document.createElement("span");
+        none.className = "muted";
+        none.textContent = "–";
+        peek.appendChild(none);
+      }
+      q.next.forEach(function (row) { peek.appendChild(decisionRow(row)); });
+      var actions = tr.querySelector("td.queue-actions");
+      if (actions) { actions.hidden = !q.depth; }
     });
   }
 
@@ -114,6 +201,7 @@
         el.classList.add("flash");
       }
     });
+    renderQueues(snapshot.queues);
     renderRateLimits(snapshot.ratelimits);
     renderMetrics(snapshot.metrics);
   }

@@ -118,7 +118,7 @@ def test_queue_page_pages_through_a_long_queue(staff_client, rt):
     first = staff_client.get(reverse("runtime:queue", args=[3]))
     assert len(first.context["rows"]) == 50 and first.context["next_offset"] == 50
     second = staff_client.get(reverse("runtime:queue", args=[3]) + "?offset=50")
-    assert [r["item"].npc_id for r in second.context["rows"]] == list(range(50, 60))
+    assert [r["npc_id"] for r in second.context["rows"]] == list(range(50, 60))
     assert staff_client.get(reverse("runtime:queue", args=[11])).status_code == 404
 
 
