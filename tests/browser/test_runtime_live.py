@@ -88,6 +88,14 @@ def test_queue_depth_changes_live_when_a_decision_is_queued(page, game_master, a
     page.reload()
     assert "Vercingetorix" in page.locator("tr[data-priority='3']").inner_text()
 
+    runtime.cache_npc_state(state.npc_id, {"villages": state.village_count, "population": 1,
+                                           "rank": state.rank, "current_strategy": state.current_strategy})
+    runtime.touch_active(state.npc_id)
+    page.click("text=Active NPCs & state cache")
+    assert page.locator("#differing-count").inner_text() == "1"
+    assert "DB: " in page.locator("td.differs").first.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-npcs.png"), full_page=True)
+
 
 def test_numbers_move_while_the_simulator_runs(page, game_master, asgi_server):
     NPCWorldStateFactory.create_batch(5)
