@@ -305,6 +305,12 @@ class RuntimeClient:
         queued = await self.pop_next(None if priority is None else [priority])
         return queued.payload if queued else None
 
+    async def queue_priorities(self) -> list[int]:
+        """Priorities 1..10 plus any other queue found by SCAN (an engine may use its own)."""
+        found = await self.scan_keys(keys.NPC_DECISIONS.format(priority="*"), limit=1000)
+        extra = {p for p in map(keys.id_from_key, found) if p is not None}
+        return sorted(set(keys.PRIORITIES) | extra)
+
     async def queue_depths(self, priorities: Iterable[int] | None = None) -> list[QueueDepth]:
         order = sorted(set(priorities if priorities is not None else keys.PRIORITIES))
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -360,7 +366,7 @@ class RuntimeClient:
     async def decisions_of_npc(self, npc_id: int) -> list[QueuedDecision]:
         """Every queued decision of one NPC (ZSCAN over each queue)."""
         found = []
-        for priority in keys.PRIORITIES:
+        for priority in await self.queue_priorities():
             async for member, score in self.redis.zscan_iter(keys.decisions_key(priority), count=500):
                 queued = QueuedDecision.from_member(priority, member, score)
                 if queued.npc_id == int(npc_id):

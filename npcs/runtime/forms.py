@@ -13,7 +13,8 @@ class QueuedDecisionForm(forms.Form):
     """One queued decision, identified by its exact member in its queue."""
 
     member = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=1_000_000)
-    priority = forms.TypedChoiceField(choices=PRIORITY_CHOICES, coerce=int, widget=forms.HiddenInput)
+    # Any queue the page shows, including one an engine made outside 1..10.
+    priority = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
 class RequeueForm(QueuedDecisionForm):

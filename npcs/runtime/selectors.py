@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from redis.exceptions import RedisError
 
 from npcs.models import NPC, NPCWorldState
 from npcs.runtime import keys
@@ -42,14 +43,15 @@ async def runtime_snapshot(client: RuntimeClient) -> dict[str, Any]:
     """Every live number of the runtime page, JSON-ready. Raises when Redis is unavailable."""
     now = time.time()
     limit = rate_limit_max()
-    depths = await client.queue_depths()
+    depths = await client.queue_depths(await client.queue_priorities())
     active = await client.active_npcs()
     windows = await client.rate_limits()
     cache = await client.llm_cache_stats()
     minutes = await client.decisions_per_minute(SNAPSHOT_MINUTES)
     info = await client.server_info()
 
-    queues = [{"priority": d.priority, "depth": d.depth, "oldest_age": _round(d.oldest_age_seconds(now)),
+    queues = [{"priority": d.priority, "standard": d.priority in keys.PRIORITIES, "depth": d.depth,
+               "oldest_age": _round(d.oldest_age_seconds(now)),
                "next": [decision_row(i) for i in await client.peek(d.priority, count=PEEK_COUNT)] if d.depth else []}
               for d in depths]
     near = [w for w in windows if w.count >= max(1, int(limit * 0.8))]
@@ -151,6 +153,8 @@ async def shared_snapshot(url: str | None = None, *, max_age: float = 0.9) -> di
             snapshot = await runtime_snapshot(get_client(url))
         except UNAVAILABLE_ERRORS as exc:
             snapshot = unavailable_snapshot(exc)
+        except RedisError as exc:  # e.g. WRONGTYPE: show it rather than stop the live page
+            snapshot = unavailable_snapshot(f"Redis error: {exc}")
         _snapshot_cache[cache_key] = (time.monotonic(), snapshot)
         return snapshot
 

@@ -12,10 +12,13 @@ becomes `RuntimeUnavailable`, which views turn into a "Redis unavailable" banner
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from npcs.runtime.client import UNAVAILABLE_ERRORS, RuntimeClient, RuntimeUnavailable, get_client, runtime_timeout
 
@@ -51,6 +54,8 @@ def run(call: Callable[[RuntimeClient], Coroutine[Any, Any, Any]], *, url: str |
         raise RuntimeUnavailable(f"Redis did not answer within {deadline:.1f}s") from exc
     except UNAVAILABLE_ERRORS as exc:
         raise RuntimeUnavailable(str(exc) or exc.__class__.__name__) from exc
+    except RedisError as exc:  # e.g. WRONGTYPE: a key the engine wrote in another shape
+        raise RuntimeUnavailable(f"Redis error: {exc}") from exc
 
 
 class SyncRuntime:
@@ -62,7 +67,7 @@ class SyncRuntime:
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(RuntimeClient, name, None)
-        if method is None or name.startswith("_") or not asyncio.iscoroutinefunction(method):
+        if method is None or name.startswith("_") or not inspect.iscoroutinefunction(method):
             raise AttributeError(name)
 
         def call(*args, **kwargs):

@@ -10,7 +10,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -65,8 +65,6 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
-    if priority not in keys.PRIORITIES:
-        raise Http404("No such priority")
     try:
         offset = max(0, int(request.GET.get("offset", 0)))
     except ValueError:
@@ -132,8 +130,6 @@ def queue_drop(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
     """GET: how many decisions would go, and a confirmation; POST: drop exactly those."""
-    if priority not in keys.PRIORITIES:
-        raise Http404("No such priority")
     runtime = SyncRuntime()
     context = {"priority": priority}
     try:

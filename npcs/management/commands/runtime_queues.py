@@ -8,7 +8,6 @@ import time
 
 from django.core.management.base import CommandError
 
-from npcs.runtime import keys
 from npcs.runtime.command_base import RuntimeCommand
 
 
@@ -18,7 +17,7 @@ class Command(RuntimeCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["inspect", "drain"], nargs="?", default="inspect")
-        parser.add_argument("--priority", type=int, action="append", choices=keys.PRIORITIES,
+        parser.add_argument("--priority", type=int, action="append",
                             help="Only this priority (repeatable). Drain needs it, or --all.")
         parser.add_argument("--all", action="store_true", help="Drain every priority.")
         parser.add_argument("--peek", type=int, default=3, help="Decisions shown per queue by inspect.")
@@ -26,7 +25,7 @@ class Command(RuntimeCommand):
         parser.add_argument("--output", help="Write drained decisions here as JSON lines (default: stdout).")
 
     def handle(self, *args, **options):
-        priorities = sorted(set(options["priority"] or keys.PRIORITIES))
+        priorities = sorted(set(options["priority"] or self.runtime.queue_priorities()))
         if options["action"] == "inspect":
             return self.inspect(priorities, options["peek"])
         if not options["priority"] and not options["all"]:

@@ -119,7 +119,22 @@ def test_queue_page_pages_through_a_long_queue(staff_client, rt):
     assert len(first.context["rows"]) == 50 and first.context["next_offset"] == 50
     second = staff_client.get(reverse("runtime:queue", args=[3]) + "?offset=50")
     assert [r["npc_id"] for r in second.context["rows"]] == list(range(50, 60))
-    assert staff_client.get(reverse("runtime:queue", args=[11])).status_code == 404
+
+
+
+def test_a_queue_outside_1_to_10_written_by_the_engine_is_shown_and_can_be_emptied(staff_client, rt, redis_client):
+    redis_client.zadd("npc:decisions:20", {'{"action": "idle", "npc_id": 4}': 1.0})
+    html = staff_client.get(reverse("runtime:overview")).content.decode()
+    assert 'id="queue-depth-20">1<' in html and "non-standard" in html
+    (item,) = rt.peek(20)
+    staff_client.post(reverse("runtime:queue_requeue"), {"member": item.member, "priority": 20, "to_priority": 9})
+    assert rt.queue_depths([9, 20])[0].depth == 1 and not redis_client.exists("npc:decisions:20")
+
+
+def test_a_key_of_the_wrong_type_is_reported_not_a_500(staff_client, redis_client):
+    redis_client.set("npc:decisions:5", "not a sorted set")
+    response = staff_client.get(reverse("runtime:overview"))
+    assert response.status_code == 200 and "WRONGTYPE" in response.content.decode()
 
 
 def test_npcs_page_highlights_where_the_cache_and_the_database_disagree(staff_client, rt):
