@@ -13,7 +13,9 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
+from npcs.runtime.client import UNAVAILABLE_ERRORS
 from npcs.runtime.selectors import npc_names, shared_snapshot, snapshot_npc_ids, with_npc_names
 from npcs.runtime.services import RUNTIME_GROUP
 
@@ -22,12 +24,32 @@ logger = logging.getLogger(__name__)
 PUSH_INTERVAL = 1.0
 HEARTBEAT_EVERY = 15.0  # resend an unchanged snapshot so the page can show it is still live
 LAYER_TIMEOUT = 1.0
+LAYER_RETRY = 2.0
 CLOSE_FORBIDDEN = 4403
 
 CONSUMERS: set[RuntimeConsumer] = set()
 
 
 class RuntimeConsumer(AsyncJsonWebsocketConsumer):
+    # Channels reads the layer through `channel_receive`; a failure there would end the
+    # consumer, so when the layer's Redis is down we wait and retry instead: the page keeps
+    # its live numbers (or its "Redis unavailable" state) and only loses instant wake-ups.
+    @property
+    def channel_receive(self):
+        return self._resilient_channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive):
+        self._layer_receive = receive
+
+    async def _resilient_channel_receive(self):
+        while True:
+            try:
+                return await self._layer_receive()
+            except (*UNAVAILABLE_ERRORS, RedisError):
+                logger.warning("runtime socket: channel layer unavailable; retrying in %.0f s", LAYER_RETRY)
+                await asyncio.sleep(LAYER_RETRY)
+
     async def connect(self):
         user = self.scope.get("user")
         if not (user is not None and user.is_authenticated and user.is_active and user.is_staff):

@@ -118,3 +118,33 @@ async def test_anonymous_user_scope_is_refused_by_the_consumer_itself():
     communicator.scope["user"] = AnonymousUser()
     connected, code = await communicator.connect()
     assert not connected and code == consumers.CLOSE_FORBIDDEN
+
+
+async def test_the_live_push_works_when_the_channel_layers_redis_is_down(runtime):
+    dead_layer = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                              "CONFIG": {"hosts": ["unix:///nonexistent/layer.sock"]}}}
+    communicator = WebsocketCommunicator(RuntimeConsumer.as_asgi(), "/ws/runtime/")
+    communicator.scope["user"] = await database_sync_to_async(_staff)()
+    with override_settings(CHANNEL_LAYERS=dead_layer):
+        assert (await communicator.connect(timeout=5))[0]
+        await runtime.queue_decision(1, {"a": 1}, priority=1)
+        message = await _receive_until(communicator, lambda m: m["queued_total"] == 1)
+        assert message["available"] is True
+        await communicator.disconnect()
+    assert not consumers.CONSUMERS
+
+
+async def test_the_live_page_goes_unavailable_and_comes_back_by_itself(throwaway_redis, redis_client):
+    communicator = WebsocketCommunicator(RuntimeConsumer.as_asgi(), "/ws/runtime/")
+    communicator.scope["user"] = await database_sync_to_async(_staff)()
+    with override_settings(NPCADMIN_RUNTIME_REDIS_URL=throwaway_redis.url):
+        assert (await communicator.connect())[0]
+        assert (await communicator.receive_json_from(timeout=5))["available"] is True
+        await asyncio.to_thread(throwaway_redis.stop)
+        down = await _receive_until(communicator, lambda m: m["available"] is False, timeout=10)
+        assert down["error"]
+        await asyncio.to_thread(throwaway_redis.start)
+        await asyncio.to_thread(throwaway_redis.client().zadd, "npc:decisions:2", {"{}": 1.0})
+        back = await _receive_until(communicator, lambda m: m["available"] and m["queued_total"] == 1, timeout=10)
+        assert back["queues_by_priority"]["2"]["depth"] == 1
+        await communicator.disconnect()

