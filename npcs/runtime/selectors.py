@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from npcs.runtime.client import UNAVAILABLE_ERRORS, QueuedDecision, RuntimeClien
 SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot
 TOP_RATE_LIMITS = 10
 PEEK_COUNT = 5  # next decisions shown per queue
+LLM_STATS_MAX_AGE = 10.0  # seconds the live push reuses the LLM cache statistics
 
 
 def rate_limit_max() -> int:
@@ -39,14 +41,27 @@ def human_bytes(size: float) -> str:
     return f"{size:.1f} GiB"
 
 
-async def runtime_snapshot(client: RuntimeClient) -> dict[str, Any]:
+_llm_stats_cache: weakref.WeakKeyDictionary[RuntimeClient, tuple[float, Any]] = weakref.WeakKeyDictionary()
+
+
+async def _llm_cache_stats(client: RuntimeClient, max_age: float):
+    """The LLM cache statistics scan the whole keyspace: reuse them for `max_age` seconds."""
+    cached = _llm_stats_cache.get(client)
+    if max_age and cached and time.monotonic() - cached[0] < max_age:
+        return cached[1]
+    stats = await client.llm_cache_stats()
+    _llm_stats_cache[client] = (time.monotonic(), stats)
+    return stats
+
+
+async def runtime_snapshot(client: RuntimeClient, *, llm_stats_max_age: float = 0) -> dict[str, Any]:
     """Every live number of the runtime page, JSON-ready. Raises when Redis is unavailable."""
     now = time.time()
     limit = rate_limit_max()
     depths = await client.queue_depths(await client.queue_priorities())
     active = await client.active_npcs()
     windows = await client.rate_limits()
-    cache = await client.llm_cache_stats()
+    cache = await _llm_cache_stats(client, llm_stats_max_age)
     minutes = await client.decisions_per_minute(SNAPSHOT_MINUTES)
     info = await client.server_info()
 
@@ -150,7 +165,7 @@ async def shared_snapshot(url: str | None = None, *, max_age: float = 0.9) -> di
         if cached and time.monotonic() - cached[0] < max_age:
             return cached[1]
         try:
-            snapshot = await runtime_snapshot(get_client(url))
+            snapshot = await runtime_snapshot(get_client(url), llm_stats_max_age=LLM_STATS_MAX_AGE)
         except UNAVAILABLE_ERRORS as exc:
             snapshot = unavailable_snapshot(exc)
         except RedisError as exc:  # e.g. WRONGTYPE: show it rather than stop the live page

@@ -99,6 +99,8 @@ def queue_requeue(request: HttpRequest) -> HttpResponse:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if moved:
+        logger.info("runtime: %s moved a decision from priority %s to %s", request.user, data["priority"],
+                    data["to_priority"])
         messages.success(request, f"Moved one decision from priority {data['priority']} to {data['to_priority']}.")
         runtime_notify_change()
     else:
@@ -120,6 +122,8 @@ def queue_drop(request: HttpRequest) -> HttpResponse:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if dropped:
+        logger.info("runtime: %s dropped a decision of priority %s: %s", request.user, data["priority"],
+                    data["member"][:200])
         messages.success(request, f"Dropped one decision from priority {data['priority']}.")
         runtime_notify_change()
     else:
@@ -137,6 +141,7 @@ def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
             form = PurgeForm(request.POST)
             if form.is_valid():
                 dropped = runtime.purge(priority, queued_up_to=form.cleaned_data["queued_up_to"])
+                logger.info("runtime: %s purged %d decisions of priority %s", request.user, dropped, priority)
                 messages.success(request, f"Purged {dropped} decision{'s' if dropped != 1 else ''} "
                                           f"from priority {priority}.")
                 runtime_notify_change()
@@ -184,6 +189,7 @@ def ratelimit_reset(request: HttpRequest, npc_id: int) -> HttpResponse:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if reset:
+        logger.info("runtime: %s reset the LLM rate limit of NPC %s", request.user, npc_id)
         messages.success(request, f"Reset the LLM rate limit of NPC {npc_id}.")
         runtime_notify_change()
     else:
@@ -200,6 +206,7 @@ def llm_cache_flush(request: HttpRequest) -> HttpResponse:
             form = ConfirmForm(request.POST)
             if form.is_valid():
                 deleted = runtime.flush_llm_cache()
+                logger.info("runtime: %s flushed %d cached LLM responses", request.user, deleted)
                 messages.success(request, f"Flushed {deleted} cached LLM response{'s' if deleted != 1 else ''}.")
                 runtime_notify_change()
                 return redirect("runtime:overview")
