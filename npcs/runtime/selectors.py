@@ -26,7 +26,7 @@ from npcs.runtime.client import UNAVAILABLE_ERRORS, QueuedDecision, RuntimeClien
 SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot
 TOP_RATE_LIMITS = 10
 PEEK_COUNT = 5  # next decisions shown per queue
-LLM_STATS_MAX_AGE = 10.0  # seconds the live push reuses the LLM cache statistics
+LLM_STATS_MAX_AGE = 5.0  # seconds the live push reuses the LLM cache statistics
 
 
 def rate_limit_max() -> int:
@@ -165,7 +165,8 @@ async def shared_snapshot(url: str | None = None, *, max_age: float = 0.9) -> di
         if cached and time.monotonic() - cached[0] < max_age:
             return cached[1]
         try:
-            snapshot = await runtime_snapshot(get_client(url), llm_stats_max_age=LLM_STATS_MAX_AGE)
+            # A forced refresh (after an action such as a flush) recomputes everything.
+            snapshot = await runtime_snapshot(get_client(url), llm_stats_max_age=LLM_STATS_MAX_AGE if max_age else 0)
         except UNAVAILABLE_ERRORS as exc:
             snapshot = unavailable_snapshot(exc)
         except RedisError as exc:  # e.g. WRONGTYPE: show it rather than stop the live page
