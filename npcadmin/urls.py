@@ -10,4 +10,5 @@ urlpatterns = [
     path("npcs/", include("npcs.urls")),
     path("worlds/", include("worlds.urls")),
     path("analytics/", include("analytics.urls")),
+    path("runtime/", include("npcs.runtime.urls")),
 ]

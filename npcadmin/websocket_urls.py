@@ -1,3 +1,7 @@
 """WebSocket routes (Channels consumers of each app)."""
 
-websocket_urlpatterns: list = []
+from npcs.runtime.routing import websocket_urlpatterns as runtime_websocket_urlpatterns
+
+websocket_urlpatterns: list = [
+    *runtime_websocket_urlpatterns,
+]

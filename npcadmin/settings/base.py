@@ -97,6 +97,10 @@ CHANNEL_LAYERS = {
 }
 # The engine's runtime keys (`npc:*`, `llm:*`, ...) live in this Redis database.
 NPCADMIN_RUNTIME_REDIS_URL = env.str("NPCADMIN_RUNTIME_REDIS_URL", default=REDIS_URL)
+# Seconds a runtime Redis command may take before the page says "Redis unavailable"; the
+# LLM calls per NPC per minute the engine allows (the runtime page's "at limit").
+NPCADMIN_RUNTIME_REDIS_TIMEOUT = env.float("NPCADMIN_RUNTIME_REDIS_TIMEOUT", default=1.0)
+NPCADMIN_RUNTIME_LLM_RATE_LIMIT = env.int("NPCADMIN_RUNTIME_LLM_RATE_LIMIT", default=10)
 
 # Private services' data and the demo admin password (see npcadmin/devservices.py).
 from npcadmin.devservices import DATA_DIR as NPCADMIN_DATA_DIR  # noqa: E402, F401

@@ -21,6 +21,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+    # Playwright's sync API keeps an event loop running in the main thread once the session's
+    # browser starts; async tests collected after it would fail, so browser tests run last.
+    items.sort(key=lambda item: "tests/browser" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")

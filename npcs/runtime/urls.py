@@ -1,0 +1,18 @@
+"""Runtime pages (namespace `runtime`), mounted at /runtime/ by npcadmin/urls.py."""
+
+from django.urls import path
+
+from npcs.runtime import views
+
+app_name = "runtime"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("queues/<int:priority>/", views.queue_detail, name="queue"),
+    path("queues/<int:priority>/purge/", views.queue_purge, name="queue_purge"),
+    path("queues/requeue/", views.queue_requeue, name="queue_requeue"),
+    path("queues/drop/", views.queue_drop, name="queue_drop"),
+    path("npcs/", views.npcs, name="npcs"),
+    path("ratelimits/<int:npc_id>/reset/", views.ratelimit_reset, name="ratelimit_reset"),
+    path("llm-cache/flush/", views.llm_cache_flush, name="llm_cache_flush"),
+]

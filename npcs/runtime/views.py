@@ -1,0 +1,218 @@
+"""The runtime page: the engine's Redis seen live, with its few safe operations (staff only).
+
+Every view answers when Redis is down or slow: reads render a "Redis unavailable" banner,
+actions redirect back with an error message. Nothing here can turn an outage into a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from npcs.runtime import keys, sync
+from npcs.runtime.client import RuntimeUnavailable
+from npcs.runtime.forms import ConfirmForm, PurgeForm, QueuedDecisionForm, RequeueForm
+from npcs.runtime.selectors import (
+    decision_row,
+    name_rows,
+    npc_admin_url,
+    npc_names,
+    npc_runtime_rows,
+    runtime_snapshot,
+    snapshot_npc_ids,
+    unavailable_snapshot,
+    with_npc_names,
+)
+from npcs.runtime.services import runtime_notify_change
+from npcs.runtime.sync import SyncRuntime
+
+logger = logging.getLogger(__name__)
+
+QUEUE_PAGE_SIZE = 50
+NPC_ROWS_LIMIT = 1000
+
+
+def _unavailable(request: HttpRequest, exc: Exception) -> None:
+    logger.warning("runtime: Redis unavailable: %s", exc)
+    messages.error(request, f"Redis unavailable, nothing was changed: {exc}")
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return HttpResponseRedirect(target)
+    return redirect(default)
+
+
+@staff_member_required
+def overview(request: HttpRequest) -> HttpResponse:
+    try:
+        snapshot = sync.run(runtime_snapshot)
+    except RuntimeUnavailable as exc:
+        snapshot = unavailable_snapshot(exc)
+    snapshot = with_npc_names(snapshot, npc_names(snapshot_npc_ids(snapshot)))
+    return render(request, "npcs/runtime/overview.html", {
+        "snapshot": snapshot, "priorities": keys.PRIORITIES, "ws_path": "/ws/runtime/",
+    })
+
+
+@staff_member_required
+def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
+    try:
+        offset = max(0, int(request.GET.get("offset", 0)))
+    except ValueError:
+        offset = 0
+    runtime = SyncRuntime()
+    context = {"priority": priority, "priorities": keys.PRIORITIES, "offset": offset, "page_size": QUEUE_PAGE_SIZE}
+    try:
+        (depth,) = runtime.queue_depths([priority])
+        items = runtime.peek(priority, start=offset, count=QUEUE_PAGE_SIZE)
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+        return render(request, "npcs/runtime/queue.html", context)
+    context.update({
+        "depth": depth, "rows": name_rows([decision_row(i) for i in items], npc_names(i.npc_id for i in items)),
+        "previous_offset": max(0, offset - QUEUE_PAGE_SIZE) if offset else None,
+        "next_offset": offset + QUEUE_PAGE_SIZE if offset + QUEUE_PAGE_SIZE < depth.depth else None,
+    })
+    return render(request, "npcs/runtime/queue.html", context)
+
+
+@staff_member_required
+@require_POST
+def queue_requeue(request: HttpRequest) -> HttpResponse:
+    form = RequeueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That decision could not be moved: the form was incomplete.")
+        return _back(request, "runtime:overview")
+    data = form.cleaned_data
+    try:
+        moved = SyncRuntime().requeue(data["member"], from_priority=data["priority"], to_priority=data["to_priority"])
+    except RuntimeUnavailable as exc:
+        _unavailable(request, exc)
+        return _back(request, "runtime:overview")
+    if moved:
+        logger.info("runtime: %s moved a decision from priority %s to %s", request.user, data["priority"],
+                    data["to_priority"])
+        messages.success(request, f"Moved one decision from priority {data['priority']} to {data['to_priority']}.")
+        runtime_notify_change()
+    else:
+        messages.warning(request, "That decision is no longer queued (the engine probably took it).")
+    return _back(request, "runtime:overview")
+
+
+@staff_member_required
+@require_POST
+def queue_drop(request: HttpRequest) -> HttpResponse:
+    form = QueuedDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That decision could not be dropped: the form was incomplete.")
+        return _back(request, "runtime:overview")
+    data = form.cleaned_data
+    try:
+        dropped = SyncRuntime().drop(data["member"], priority=data["priority"])
+    except RuntimeUnavailable as exc:
+        _unavailable(request, exc)
+        return _back(request, "runtime:overview")
+    if dropped:
+        logger.info("runtime: %s dropped a decision of priority %s: %s", request.user, data["priority"],
+                    data["member"][:200])
+        messages.success(request, f"Dropped one decision from priority {data['priority']}.")
+        runtime_notify_change()
+    else:
+        messages.warning(request, "That decision is no longer queued (the engine probably took it).")
+    return _back(request, "runtime:overview")
+
+
+@staff_member_required
+def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
+    """GET: how many decisions would go, and a confirmation; POST: drop exactly those."""
+    runtime = SyncRuntime()
+    context = {"priority": priority}
+    try:
+        if request.method == "POST":
+            form = PurgeForm(request.POST)
+            if form.is_valid():
+                dropped = runtime.purge(priority, queued_up_to=form.cleaned_data["queued_up_to"])
+                logger.info("runtime: %s purged %d decisions of priority %s", request.user, dropped, priority)
+                messages.success(request, f"Purged {dropped} decision{'s' if dropped != 1 else ''} "
+                                          f"from priority {priority}.")
+                runtime_notify_change()
+                return redirect("runtime:overview")
+        (depth,) = runtime.queue_depths([priority])
+        newest = runtime.newest_score(priority)
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+        return render(request, "npcs/runtime/confirm_purge.html", context)
+    if request.method != "POST":
+        form = PurgeForm(initial={"queued_up_to": repr(newest) if newest is not None else "0"})
+    context.update({"form": form, "depth": depth, "newest": newest})
+    return render(request, "npcs/runtime/confirm_purge.html", context)
+
+
+@staff_member_required
+def npcs(request: HttpRequest) -> HttpResponse:
+    runtime = SyncRuntime()
+    context: dict = {}
+    try:
+        active = runtime.active_npcs(limit=NPC_ROWS_LIMIT)
+        states = runtime.cached_npc_states(limit=NPC_ROWS_LIMIT)
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+        return render(request, "npcs/runtime/npcs.html", context)
+    rows = npc_runtime_rows(active, states)
+    context.update({
+        "rows": [{"row": r, "npc_url": npc_admin_url(r.npc_id),
+                  "cells": [(f, r.cached.get(f), f in r.different_fields) for f in keys.NPC_STATE_FIELDS]}
+                 for r in rows],
+        "fields": keys.NPC_STATE_FIELDS,
+        "active_count": len(active), "cached_count": len(states),
+        "differing_count": sum(1 for r in rows if r.differences),
+        "limit": NPC_ROWS_LIMIT,
+    })
+    return render(request, "npcs/runtime/npcs.html", context)
+
+
+@staff_member_required
+@require_POST
+def ratelimit_reset(request: HttpRequest, npc_id: int) -> HttpResponse:
+    try:
+        reset = SyncRuntime().reset_rate_limit(npc_id)
+    except RuntimeUnavailable as exc:
+        _unavailable(request, exc)
+        return _back(request, "runtime:overview")
+    if reset:
+        logger.info("runtime: %s reset the LLM rate limit of NPC %s", request.user, npc_id)
+        messages.success(request, f"Reset the LLM rate limit of NPC {npc_id}.")
+        runtime_notify_change()
+    else:
+        messages.info(request, f"NPC {npc_id} had no open rate-limit window.")
+    return _back(request, "runtime:overview")
+
+
+@staff_member_required
+def llm_cache_flush(request: HttpRequest) -> HttpResponse:
+    runtime = SyncRuntime()
+    context: dict = {}
+    try:
+        if request.method == "POST":
+            form = ConfirmForm(request.POST)
+            if form.is_valid():
+                deleted = runtime.flush_llm_cache()
+                logger.info("runtime: %s flushed %d cached LLM responses", request.user, deleted)
+                messages.success(request, f"Flushed {deleted} cached LLM response{'s' if deleted != 1 else ''}.")
+                runtime_notify_change()
+                return redirect("runtime:overview")
+        else:
+            form = ConfirmForm()
+        context.update({"form": form, "stats": runtime.llm_cache_stats()})
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+    return render(request, "npcs/runtime/confirm_flush.html", context)

@@ -1,0 +1,121 @@
+"""The runtime page updates in the browser without reload: over a real WebSocket served by daphne."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from io import StringIO
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from npcs.runtime.sync import SyncRuntime
+from tests.factories.npcs import NPCWorldStateFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
+
+SCREENSHOTS = Path(os.environ.get("NPCADMIN_SCREENSHOTS", "/tmp"))
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]  # already the test database's name under pytest-django
+    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    host = quote(db["HOST"], safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def asgi_server(redis_client):
+    """daphne in a subprocess on the test database and the test Redis; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    connections.close_all()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.test", "DATABASE_URL": _database_url(),
+           "REDIS_URL": settings.REDIS_URL, "NPCADMIN_RUNTIME_REDIS_URL": settings.NPCADMIN_RUNTIME_REDIS_URL}
+    log_path = SCREENSHOTS / "npcadmin-runtime-daphne.log"
+    log = open(log_path, "w")  # noqa: SIM115
+    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                "tests.browser.asgi_static:application"],
+                               cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                raise RuntimeError(f"daphne did not start: {log_path.read_text()}") from None
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def _login(page, base_url):
+    page.goto(f"{base_url}/admin/login/?next=/runtime/")
+    page.fill("#id_username", "gm")
+    page.fill("#id_password", "gm-password-123")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base_url}/runtime/")
+
+
+def test_queue_depth_changes_live_when_a_decision_is_queued(page, game_master, asgi_server):
+    state = NPCWorldStateFactory(npc__name="Vercingetorix")
+    runtime = SyncRuntime()
+    _login(page, asgi_server)
+    page.wait_for_selector("#live-status.live")
+    depth = page.locator("#queue-depth-3")
+    assert depth.inner_text() == "0"
+
+    runtime.queue_decision(state.npc_id, {"action": "defend_village"}, priority=3)
+    page.wait_for_function("document.getElementById('queue-depth-3').textContent === '1'", timeout=5000)
+    runtime.queue_decision(state.npc_id, {"action": "defend_village"}, priority=3)  # identical: stays two
+    page.wait_for_function("document.getElementById('queue-depth-3').textContent === '2'", timeout=5000)
+    page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-queue.png"), full_page=True)
+
+    page.reload()
+    assert "Vercingetorix" in page.locator("tr[data-priority='3']").inner_text()
+
+    runtime.cache_npc_state(state.npc_id, {"villages": state.village_count, "population": 1,
+                                           "rank": state.rank, "current_strategy": state.current_strategy})
+    runtime.touch_active(state.npc_id)
+    page.click("text=Active NPCs & state cache")
+    assert page.locator("#differing-count").inner_text() == "1"
+    assert "DB: " in page.locator("td.differs").first.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-npcs.png"), full_page=True)
+
+
+def test_numbers_move_while_the_simulator_runs(page, game_master, asgi_server):
+    NPCWorldStateFactory.create_batch(5)
+    _login(page, asgi_server)
+    page.wait_for_selector("#live-status.live")
+    decisions = page.locator("[data-live='metrics.current.total']").first
+    before = decisions.inner_text()
+
+    simulator = threading.Thread(target=call_command, args=("runtime_simulate",), kwargs={
+        "npcs": 5, "seconds": 6, "rate": 40, "seed": 3, "stdout": StringIO()})
+    simulator.start()
+    try:
+        page.wait_for_function(
+            f"document.querySelector(\"[data-live='metrics.current.total']\").textContent !== {before!r}",
+            timeout=8000)
+        page.wait_for_function("Number(document.querySelector(\"[data-live='active_count']\").textContent) >= 5",
+                               timeout=8000)
+        time.sleep(2)
+        page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-simulator.png"), full_page=True)
+    finally:
+        simulator.join()
+    assert int(page.locator("[data-live='queued_total']").inner_text()) >= 0
+
