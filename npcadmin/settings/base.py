@@ -61,9 +61,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 NPCADMIN_WORLDS = world_ids()
+NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", default=3)
 for _world in NPCADMIN_WORLDS:
     _config = world_database(_world, DATABASES["default"])
-    _config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # A world that is down must fail fast: its pages show a banner, the rest keeps working.
+    _config.setdefault("OPTIONS", {}).setdefault("connect_timeout", NPCADMIN_WORLD_CONNECT_TIMEOUT)
     _config["CONN_HEALTH_CHECKS"] = True
     DATABASES[f"world_{_world}"] = _config
 
