@@ -15,6 +15,9 @@ database level too: world tables exist only in world databases and global tables
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
+
 from django.conf import settings
 
 WORLD_APP = "worlds"
@@ -47,6 +50,21 @@ def is_world_model(model) -> bool:
     return model._meta.app_label == WORLD_APP
 
 
+# Django's own unique checks query `_default_manager` without a database or hints (Model.
+# _perform_unique_checks); `world_of(instance)` lends them the instance's world for their duration.
+_lent_world_db: ContextVar[str | None] = ContextVar("lent_world_db", default=None)
+
+
+@contextlib.contextmanager
+def world_of(instance):
+    """Route world-model queries that carry no hints to `instance`'s world while inside."""
+    token = _lent_world_db.set(instance._state.db if is_world_db(instance._state.db) else None)
+    try:
+        yield
+    finally:
+        _lent_world_db.reset(token)
+
+
 class WorldRouter:
     """Keep world tables in world databases and global tables in the global one."""
 
@@ -57,6 +75,8 @@ class WorldRouter:
         db = getattr(getattr(instance, "_state", None), "db", None)
         if is_world_db(db):
             return db
+        if lent := _lent_world_db.get():
+            return lent
         raise WorldNotSelected(
             f"{model._meta.label}: no world chosen; use {model.__name__}.objects.in_world(world_id) "
             "or load the instance from a world first"

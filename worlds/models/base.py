@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from npcadmin.routers import world_db, world_of_db
+from npcadmin.routers import world_db, world_of, world_of_db
 
 
 class WorldQuerySet(models.QuerySet):
@@ -29,6 +29,10 @@ class WorldModel(models.Model):
     @property
     def world_id(self) -> str | None:
         return world_of_db(self._state.db) if self._state.db else None
+
+    def validate_unique(self, exclude=None):
+        with world_of(self):  # Django's unique checks would otherwise not know the world
+            super().validate_unique(exclude=exclude)
 
     def place_in_world(self, world_id: str):
         """Bind an unsaved instance to a world so that `full_clean()` and `save()` know where."""
