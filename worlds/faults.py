@@ -37,7 +37,10 @@ def describe_world_fault(world_id: str, exc: Exception) -> str:
     """What went wrong with a world's database, in words that say what to do."""
     config = settings.DATABASES.get(world_db(world_id), {})
     where = f"database {config.get('NAME', '?')!r}"
-    detail = (str(exc).strip().splitlines() or ["no detail"])[-1].removeprefix("FATAL:").strip()
+    detail = (str(exc).strip().splitlines() or ["no detail"])[0]
+    for prefix in ("connection failed:", "connection is bad:"):
+        detail = detail.removeprefix(prefix).strip()
+    detail = detail.replace("FATAL:  ", "")
     if isinstance(exc, ProgrammingError):
         return (f"World {world_id}'s {where} is not migrated ({detail}). "
                 f"Run: manage.py migrate_all --world {world_id}")

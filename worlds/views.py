@@ -93,6 +93,7 @@ def village_config_edit(request, world_id: str, village_id: int):
     except NPCVillageConfig.DoesNotExist:
         raise Http404(f"Village {village_id} of world {world_id} is not run by an NPC.") from None
     can_change = request.user.has_perm("worlds.change_npcvillageconfig")
+    conflict = ""
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied("You may not change NPC village configurations.")
@@ -104,8 +105,8 @@ def village_config_edit(request, world_id: str, village_id: int):
             except StaleVillageConfig as stale:
                 config = stale.current
                 form = VillageConfigForm(instance=config, initial={"version": version_token(config)})
-                form.add_error(None, "Someone else saved this configuration while you were editing it. "
-                                     "Below are the values stored now; make your change again.")
+                conflict = ("Someone else saved this configuration while you were editing it. "
+                            "Below are the values stored now; make your change again.")
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -120,7 +121,7 @@ def village_config_edit(request, world_id: str, village_id: int):
     npc_name = npc_names([config.npc_id]).get(config.npc_id)
     return render(request, "worlds/village_config.html", {
         "world_id": world_id, "worlds": settings.NPCADMIN_WORLDS, "config": config, "village": config.village,
-        "npc_name": npc_name, "form": form, "can_change": can_change,
+        "npc_name": npc_name, "form": form, "can_change": can_change, "conflict": conflict,
         "recent_builds_rows": [(b, npc_name) for b in recent],
     })
 
