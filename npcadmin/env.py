@@ -73,3 +73,14 @@ def world_database(world: str, global_db: dict) -> dict:
     config["NAME"] = world
     config.get("OPTIONS", {}).pop("connect_timeout", None)  # a world gets its own, shorter timeout
     return config
+
+
+def world_databases(global_db: dict, connect_timeout: int) -> dict[str, dict]:
+    """DATABASES entries `world_<id>` for every configured world: a world that is down fails fast."""
+    databases = {}
+    for world in world_ids():
+        config = world_database(world, global_db)
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
+        config["CONN_HEALTH_CHECKS"] = True
+        databases[f"world_{world}"] = config
+    return databases
