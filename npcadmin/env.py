@@ -75,10 +75,10 @@ def world_database(world: str, global_db: dict) -> dict:
     return config
 
 
-def world_databases(global_db: dict, connect_timeout: int) -> dict[str, dict]:
-    """DATABASES entries `world_<id>` for every configured world: a world that is down fails fast."""
+def world_databases(worlds: list[str], global_db: dict, connect_timeout: int) -> dict[str, dict]:
+    """DATABASES entries `world_<id>` for the worlds: a world that is down fails fast."""
     databases = {}
-    for world in world_ids():
+    for world in worlds:
         config = world_database(world, global_db)
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
         config["CONN_HEALTH_CHECKS"] = True

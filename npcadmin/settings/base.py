@@ -63,7 +63,7 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 NPCADMIN_WORLDS = world_ids()
 # A world that is down must fail fast: its pages show a banner, the rest keeps working.
 NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", default=3)
-DATABASES.update(world_databases(DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
+DATABASES.update(world_databases(NPCADMIN_WORLDS, DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
 # When true, the game server owns `villages` in the world databases and we never migrate it.

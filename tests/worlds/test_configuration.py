@@ -46,10 +46,9 @@ def test_a_world_database_url_wins(monkeypatch):
 
 
 def test_one_alias_per_configured_world(monkeypatch):
-    monkeypatch.setenv("NPCADMIN_WORLDS", "s3,arena")
     monkeypatch.setenv("WORLD_S3_DATABASE_URL", "postgres://u@elsewhere:5432/s3db?connect_timeout=10")
     monkeypatch.delenv("WORLD_ARENA_DATABASE_URL", raising=False)
-    databases = npcadmin_env.world_databases({"NAME": "npcadmin", "HOST": "db", "OPTIONS": {}}, 2)
+    databases = npcadmin_env.world_databases(["s3", "arena"], {"NAME": "npcadmin", "HOST": "db", "OPTIONS": {}}, 2)
     assert sorted(databases) == ["world_arena", "world_s3"]
     assert (databases["world_s3"]["NAME"], databases["world_s3"]["HOST"]) == ("s3db", "elsewhere")
     assert int(databases["world_s3"]["OPTIONS"]["connect_timeout"]) == 10  # the URL's own wins
