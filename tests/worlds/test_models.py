@@ -88,3 +88,10 @@ def test_unique_checks_run_in_the_instances_world():
     with pytest.raises(ValidationError, match="Another village already stands on these coordinates"):
         VillageFactory.build(world="demo", x=50, y=50).full_clean()
     VillageFactory.build(world="testworld", x=50, y=50).full_clean()  # another world's map
+
+
+def test_resources_by_priority():
+    config = NPCVillageConfig(resource_priority={"clay": 2, "wheat": 1, "iron": 4, "wood": 3})
+    assert config.resources_by_priority == ["wheat", "clay", "wood", "iron"]
+    assert NPCVillageConfig(resource_priority={"clay": 1}).resources_by_priority == []
+    assert NPCVillageConfig().resources_by_priority == []

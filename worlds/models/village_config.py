@@ -83,6 +83,16 @@ class NPCVillageConfig(WorldModel):
     def __str__(self) -> str:
         return f"NPC {self.npc_id}'s village {self.village_id}"
 
+    @property
+    def resources_by_priority(self) -> list[str]:
+        """Resource names, most wanted first (empty when no valid priority is set)."""
+        priority = self.resource_priority
+        try:
+            validate_resource_priority(priority)
+        except ValidationError:
+            return []
+        return sorted(priority, key=priority.get) if priority else []
+
     def save(self, *args, **kwargs):
         self.updated_at = Now()
         super().save(*args, **kwargs)
