@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from npcs.models import NPC, NPCWorldState
 from worlds.faults import WorldUnavailable, world_faults
@@ -36,11 +36,8 @@ def npcs_in_world(world_id: str) -> list[tuple[int, str]]:
 
 def npc_villages_in_world(world_id: str, *, npc_id: int | None = None, village_type: str | None = None,
                           search: str = "") -> QuerySet[NPCVillageConfig]:
-    """NPC-run villages of a world with their village and latest builds, by village name."""
-    recent_builds = NPCBuildQueueHistory.objects.order_by("-completed_at", "-id")[:RECENT_BUILDS_PER_VILLAGE]
-    configs = (NPCVillageConfig.objects.in_world(world_id)
-               .select_related("village")
-               .prefetch_related(Prefetch("village__build_history", queryset=recent_builds, to_attr="recent_builds"))
+    """NPC-run villages of a world with their village, by village name (see `attach_recent_builds`)."""
+    configs = (NPCVillageConfig.objects.in_world(world_id).select_related("village")
                .order_by("village__name", "village_id"))
     if npc_id is not None:
         configs = configs.filter(npc_id=npc_id)
@@ -49,6 +46,33 @@ def npc_villages_in_world(world_id: str, *, npc_id: int | None = None, village_t
     if search:
         configs = configs.filter(village__name__icontains=search)
     return configs
+
+
+def attach_recent_builds(world_id: str, villages: list[Village], limit: int = RECENT_BUILDS_PER_VILLAGE) -> None:
+    """Set `village.recent_builds` (newest first, running builds on top) for a page of villages.
+
+    One query: a LATERAL top-`limit` per village that `idx_build_queue_village_recent` answers
+    with a few index entries per village. (A window-function prefetch ranks every build of every
+    village on the page: 1.7 s at 10,000 builds a village instead of 2 ms.)
+    """
+    by_village = {v.pk: v for v in villages}
+    for village in villages:
+        village.recent_builds = []
+    if not villages:
+        return
+    builds = NPCBuildQueueHistory.objects.in_world(world_id).raw(
+        """
+        SELECT recent.* FROM unnest(%s::integer[]) AS page(village_id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM npc_build_queue_history b WHERE b.village_id = page.village_id
+            ORDER BY b.completed_at DESC, b.id DESC LIMIT %s
+        ) AS recent
+        ORDER BY recent.village_id, recent.completed_at DESC, recent.id DESC
+        """,
+        [list(by_village), limit],
+    )
+    for build in builds:
+        by_village[build.village_id].recent_builds.append(build)
 
 
 def village_config_in_world(world_id: str, village_id: int) -> NPCVillageConfig:

@@ -24,6 +24,7 @@ from worlds.forms import BuildHistoryFilterForm, VillageConfigForm, VillageFilte
 from worlds.models import NPCVillageConfig
 from worlds.pagination import page_without_count
 from worlds.selectors import (
+    attach_recent_builds,
     build_history_in_world,
     npc_names,
     npc_villages_in_world,
@@ -78,6 +79,7 @@ def village_list(request, world_id: str):
                                     search=data.get("q", ""))
     page = Paginator(configs, VILLAGES_PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    attach_recent_builds(world_id, [c.village for c in rows])
     names = npc_names(c.npc_id for c in rows)
     return render(request, "worlds/village_list.html", {
         "world_id": world_id, "worlds": settings.NPCADMIN_WORLDS, "filters": filters, "page": page,

@@ -78,6 +78,8 @@ def test_indexes_are_the_seeds(world, world_sql):
     assert "(village_id)" in indexes["idx_build_queue_village"]
     assert "(npc_id)" in indexes["idx_build_queue_npc"]
     assert "(completed_at DESC)" in indexes["idx_build_queue_completed"]
+    # ours, beyond the seed: the village list's latest builds per village
+    assert "(village_id, completed_at DESC, id DESC)" in indexes["idx_build_queue_village_recent"]
 
 
 def test_column_types_match_the_seed(world_sql):

@@ -142,4 +142,8 @@ class Migration(migrations.Migration):
             model_name='npcbuildqueuehistory',
             index=models.Index(fields=['-completed_at'], name='idx_build_queue_completed'),
         ),
+        migrations.AddIndex(
+            model_name='npcbuildqueuehistory',
+            index=models.Index(fields=['village', '-completed_at', '-id'], name='idx_build_queue_village_recent'),
+        ),
     ]

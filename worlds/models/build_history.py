@@ -48,6 +48,8 @@ class NPCBuildQueueHistory(WorldModel):
             models.Index(fields=["village"], name="idx_build_queue_village"),
             models.Index(fields=["npc_id"], name="idx_build_queue_npc"),
             models.Index(fields=["-completed_at"], name="idx_build_queue_completed"),
+            # Not in the seed: the latest builds of a page of villages (selectors.attach_recent_builds).
+            models.Index(fields=["village", "-completed_at", "-id"], name="idx_build_queue_village_recent"),
         ]
 
     def __str__(self) -> str:
