@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from npcs.models import NPC, NPCWorldState
 from worlds.faults import WorldUnavailable, world_faults
@@ -53,7 +53,7 @@ def attach_recent_builds(world_id: str, villages: list[Village], limit: int = RE
 
     One query: a LATERAL top-`limit` per village that `idx_build_queue_village_recent` answers
     with a few index entries per village. (A window-function prefetch ranks every build of every
-    village on the page: 1.7 s at 10,000 builds a village instead of 2 ms.)
+    village on the page: 1.7 s at 10,000 builds a village, against 10 ms.)
     """
     by_village = {v.pk: v for v in villages}
     for village in villages:
@@ -103,7 +103,7 @@ def build_history_in_world(world_id: str, *, building: str = "", npc_id: int | N
 
 
 def world_summary(world_id: str) -> dict:
-    """How many NPC villages and builds a world has (the world chooser's cards)."""
+    """How many villages and NPC villages a world has (the world chooser's cards)."""
     with world_faults(world_id):
         return {
             "npc_villages": NPCVillageConfig.objects.in_world(world_id).count(),
@@ -136,11 +136,12 @@ def villages_for_npc(npc_id: int) -> list[WorldVillages]:
         entry = WorldVillages(world_id=world_id, player_id=player_ids[world_id])
         try:
             with world_faults(world_id):
-                entry.villages = list(
-                    Village.objects.in_world(world_id)
-                    .filter(Q(player_id=entry.player_id) | Q(npc_config__npc_id=npc_id))
-                    .select_related("npc_config").order_by("-is_capital", "name", "id")
-                )
+                # owned by its player, or configured for it: a UNION of two indexed lookups
+                # (idx_villages_player, idx_npc_village_npc) rather than an OR over a join.
+                ids = (Village.objects.in_world(world_id).filter(player_id=entry.player_id).values("pk")
+                       .union(NPCVillageConfig.objects.in_world(world_id).filter(npc_id=npc_id).values("pk")))
+                entry.villages = list(Village.objects.in_world(world_id).filter(pk__in=ids)
+                                      .select_related("npc_config").order_by("-is_capital", "name", "id"))
         except WorldUnavailable as fault:
             entry.error = fault.reason
         result.append(entry)
