@@ -110,7 +110,7 @@ def village_config_edit(request, world_id: str, village_id: int):
                 conflict = ("Someone else saved this configuration while you were editing it. "
                             "Below are the values stored now; make your change again.")
             except ValidationError as error:
-                form.add_error(None, error)
+                _add_service_errors(form, error)
             else:
                 messages.success(request, f"Saved the NPC configuration of {config.village.name}.")
                 return redirect("worlds:village_config", world_id=world_id, village_id=village_id)
@@ -151,6 +151,15 @@ def npc_villages(request, npc_id: int):
     return render(request, "worlds/npc_villages.html", {
         "npc": npc, "world_villages": villages_for_npc(npc.pk), "worlds": settings.NPCADMIN_WORLDS,
     })
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's validation errors next to the form's fields, the others above the form."""
+    for name, messages_ in (error.message_dict if hasattr(error, "error_dict") else {None: error.messages}).items():
+        if name in form.fields:
+            form.add_error(name, messages_)
+        else:
+            form.add_error(None, [f"{name}: {m}" if name and name != "__all__" else m for m in messages_])
 
 
 def _query_without_page(request) -> str:

@@ -220,3 +220,13 @@ def test_npc_page_shows_villages_in_every_world(admin_client):
     assert [v.pk for v in entries["demo"].villages] == [demo.pk]
     assert len(entries["testworld"].villages) == 1 and not entries["testworld"].error
     assert admin_client.get(reverse("worlds:npc_villages", kwargs={"npc_id": 987654})).status_code == 404
+
+
+def test_a_config_whose_npc_was_deleted_explains_why_it_cannot_be_saved(admin_client):
+    config = NPCVillageConfigFactory(world="demo", npc_id=999_123)
+    url = reverse("worlds:village_config", kwargs={"world_id": "demo", "village_id": config.pk})
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "no longer exists in the global database" in page.content.decode()
+    response = admin_client.post(url, _form_data(config))
+    assert response.status_code == 200
+    assert "npc_id: There is no NPC with id 999123" in response.content.decode()
