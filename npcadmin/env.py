@@ -71,6 +71,7 @@ def world_database(world: str, global_db: dict) -> dict:
         return db_config(url)
     config = copy.deepcopy(global_db)  # never share OPTIONS with the global database
     config["NAME"] = world
+    config.pop("TEST", None)  # the test database is named after the world's own, never the global one's
     config.get("OPTIONS", {}).pop("connect_timeout", None)  # a world gets its own, shorter timeout
     return config
 

@@ -32,9 +32,11 @@ def test_world_ids_come_from_the_environment(monkeypatch):
 
 def test_a_world_database_defaults_to_its_name_on_the_global_server(monkeypatch):
     monkeypatch.delenv("WORLD_S1_DATABASE_URL", raising=False)
-    global_db = {"NAME": "npcadmin", "HOST": "db", "PORT": "5432", "OPTIONS": {"connect_timeout": 5, "sslmode": "x"}}
+    global_db = {"NAME": "npcadmin", "HOST": "db", "PORT": "5432", "OPTIONS": {"connect_timeout": 5, "sslmode": "x"},
+                 "TEST": {"NAME": "npcadmin_ci"}}
     config = npcadmin_env.world_database("s1", global_db)
     assert (config["NAME"], config["HOST"], config["OPTIONS"]) == ("s1", "db", {"sslmode": "x"})
+    assert "TEST" not in config
     assert global_db["OPTIONS"] == {"connect_timeout": 5, "sslmode": "x"}  # untouched
 
 
