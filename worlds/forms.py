@@ -49,7 +49,7 @@ class StrategyJSONField(forms.JSONField):
     default_error_messages = {"invalid": 'Enter valid JSON, e.g. {"max_queue": 2}.'}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 5, "cols": 50, "spellcheck": "false"}))
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 8, "cols": 50, "spellcheck": "false"}))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):

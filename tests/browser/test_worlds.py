@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories.worlds import NPCBuildQueueHistoryFactory, NPCVillageConfigFactory
+from tests.worlds.outage import world_down
 from worlds.models import NPCVillageConfig
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -47,3 +48,17 @@ def test_switch_worlds_and_edit_a_village_configuration(gm_page):
     assert (stored.village_type, stored.warehouse_reserve, stored.auto_raid_enabled) == ("military", 8000, True)
     assert stored.build_queue_strategy == {"max_queue": 3, "focus": ["barracks"]}
     assert stored.resource_priority == {"wood": 1, "clay": 2, "iron": 3, "wheat": 4}
+
+
+def test_a_world_that_is_down_shows_a_banner_and_the_way_out(gm_page):
+    page = gm_page
+    NPCVillageConfigFactory(world="testworld", village__name="Testford")
+    with world_down("demo"):
+        page.goto(f"{page.base_url}/worlds/")
+        assert "cannot be reached" in page.locator(".banner.error").inner_text()
+        page.goto(f"{page.base_url}/worlds/demo/")
+        assert "This world's database is unavailable" in page.locator(".banner.error").inner_text()
+        page.screenshot(path="/tmp/npcadmin-worlds-down.png", full_page=True)
+        page.get_by_role("link", name="testworld").last.click()
+        page.wait_for_url("**/worlds/testworld/")
+        assert page.get_by_role("link", name="Testford").is_visible()
