@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Now
 
+from npcs.models.fields import created_at
 from worlds.models.base import WorldModel, validate_npc_exists
 from worlds.models.village import Village
 
@@ -36,7 +36,7 @@ class NPCBuildQueueHistory(WorldModel):
     priority_score = models.FloatField(null=True, blank=True)
     decision_reason = models.TextField(null=True, blank=True)
 
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    created_at = created_at()
 
     class Meta:
         db_table = "npc_build_queue_history"

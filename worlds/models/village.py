@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
 
-from npcs.models.fields import int_default
+from npcs.models.fields import created_at, int_default
 from worlds.models.base import WorldModel
 
 
@@ -41,7 +40,7 @@ class Village(WorldModel):
                                  help_text='building levels, e.g. {"barracks": 3}')
     troops = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()),
                               help_text='units at home, e.g. {"legionnaire": 120}')
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    created_at = created_at()
 
     class Meta:
         db_table = "villages"

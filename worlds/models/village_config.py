@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Now
 
 from npcs.choices import Resource
-from npcs.models.fields import check_in
+from npcs.models.fields import check_in, created_at
 from worlds.choices import BuildPhase, VillageType
 from worlds.models.base import WorldModel, validate_npc_exists
 from worlds.models.village import Village
@@ -67,7 +67,7 @@ class NPCVillageConfig(WorldModel):
     training_queue_strategy = models.JSONField(null=True, blank=True, validators=[validate_json_object])
     auto_raid_enabled = models.BooleanField(default=False, db_default=False)
 
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    created_at = created_at()
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
