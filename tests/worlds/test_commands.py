@@ -89,7 +89,7 @@ def test_migrate_all_migrates_each_world_on_its_own(world_sql):
 def test_migrate_all_goes_on_when_a_world_is_down(world_down):
     out = io.StringIO()
     with world_down("demo"), pytest.raises(CommandError, match="migration failed for: world_demo"):
-        call_command("migrate_all", stdout=out, stderr=out, verbosity=0)  # creating it fails too
+        call_command("migrate_all", stdout=out, stderr=out)  # creating it fails too
     assert "Migrating world_testworld" in out.getvalue() and "Migrating default" in out.getvalue()
 
 

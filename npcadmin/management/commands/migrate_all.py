@@ -37,7 +37,8 @@ class Command(BaseCommand):
             try:
                 if not (no_create or dry_run) and ensure_database(alias):
                     self.stdout.write(f"created database {settings.DATABASES[alias]['NAME']} ({alias})")
-                self.stdout.write(self.style.MIGRATE_HEADING(f"Migrating {alias}"))
+                if options["verbosity"] or dry_run:
+                    self.stdout.write(self.style.MIGRATE_HEADING(f"Migrating {alias}"))
                 call_command("migrate", database=alias, interactive=False, plan=dry_run,
                              verbosity=options["verbosity"], stdout=self.stdout)
             except (DatabaseError, psycopg.Error) as exc:  # one database down must not stop the others
