@@ -5,6 +5,7 @@ Every setting is read here or in `settings/base.py`; see the README's variable t
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -68,6 +69,19 @@ def world_database(world: str, global_db: dict) -> dict:
     url = env.str(f"WORLD_{world.upper()}_DATABASE_URL", default="")
     if url:
         return db_config(url)
-    config = dict(global_db)
+    config = copy.deepcopy(global_db)  # never share OPTIONS with the global database
     config["NAME"] = world
+    config.pop("TEST", None)  # the test database is named after the world's own, never the global one's
+    config.get("OPTIONS", {}).pop("connect_timeout", None)  # a world gets its own, shorter timeout
     return config
+
+
+def world_databases(worlds: list[str], global_db: dict, connect_timeout: int) -> dict[str, dict]:
+    """DATABASES entries `world_<id>` for the worlds: a world that is down fails fast."""
+    databases = {}
+    for world in worlds:
+        config = world_database(world, global_db)
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
+        config["CONN_HEALTH_CHECKS"] = True
+        databases[f"world_{world}"] = config
+    return databases

@@ -1,56 +1,93 @@
-"""Database routing: world models go to their world's database, everything else to `default`.
+"""Database routing: world models go to a world's database, everything else to `default`.
 
-A world model is any model whose app label is `worlds` (except those flagged
-`global_model`). Its database is chosen per call: querysets are always used with
-`.using(world_db(world_id))`; the router's job is to keep them from ever landing in
-the global database and to migrate world tables only into world databases.
+Every model of the `worlds` app is a *world model*: its rows live in one world database per
+game server (`world_<id>`), and which world is a choice the caller makes explicitly:
+
+    Village.objects.in_world("demo")          # = .using(world_db("demo"))
+    config.save()                             # an instance goes back to the world it came from
+
+A world model with no world chosen (no `.in_world()`, an unsaved instance with no world)
+raises `WorldNotSelected` instead of silently falling back to `default`, so a world row can
+never be written to the global database. The migration rules make it airtight at the
+database level too: world tables exist only in world databases and global tables only in
+`default`, so a write that bypasses the router (`.using("default")`) fails loudly.
 """
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
+
 from django.conf import settings
 
 WORLD_APP = "worlds"
+WORLD_DB_PREFIX = "world_"
+
+
+class WorldNotSelected(LookupError):
+    """A world model was queried or saved without saying which world's database to use."""
 
 
 def world_db(world_id: str) -> str:
-    """The database alias of a configured world; KeyError-free check with a clear message."""
+    """The database alias of a configured world (LookupError for an unknown world)."""
     if world_id not in settings.NPCADMIN_WORLDS:
-        raise LookupError(f"unknown world {world_id!r}; configured: {settings.NPCADMIN_WORLDS}")
-    return f"world_{world_id}"
+        raise LookupError(f"unknown world {world_id!r}; configured: {', '.join(settings.NPCADMIN_WORLDS)}")
+    return f"{WORLD_DB_PREFIX}{world_id}"
 
 
-def is_world_db(alias: str) -> bool:
-    return alias.startswith("world_")
+def is_world_db(alias: str | None) -> bool:
+    return bool(alias) and alias.startswith(WORLD_DB_PREFIX)
 
 
 def world_of_db(alias: str) -> str:
-    return alias.removeprefix("world_")
+    """The world id of a world database alias (`world_demo` → `demo`)."""
+    if not is_world_db(alias):
+        raise LookupError(f"{alias!r} is not a world database")
+    return alias.removeprefix(WORLD_DB_PREFIX)
+
+
+def is_world_model(model) -> bool:
+    return model._meta.app_label == WORLD_APP
+
+
+# Django's own unique checks query `_default_manager` without a database or hints (Model.
+# _perform_unique_checks); `world_of(instance)` lends them the instance's world for their duration.
+_lent_world_db: ContextVar[str | None] = ContextVar("lent_world_db", default=None)
+
+
+@contextlib.contextmanager
+def world_of(instance):
+    """Route world-model queries that carry no hints to `instance`'s world while inside."""
+    token = _lent_world_db.set(instance._state.db if is_world_db(instance._state.db) else None)
+    try:
+        yield
+    finally:
+        _lent_world_db.reset(token)
 
 
 class WorldRouter:
     """Keep world tables in world databases and global tables in the global one."""
 
-    def _is_world_model(self, model) -> bool:
-        return model._meta.app_label == WORLD_APP and not getattr(model, "global_model", False)
-
     def db_for_read(self, model, **hints):
-        if self._is_world_model(model):
-            instance = hints.get("instance")
-            if instance is not None and instance._state.db:
-                return instance._state.db
-            return None  # callers must say .using(world_db(...)); default is refused below
-        return "default"
+        if not is_world_model(model):
+            return "default"
+        instance = hints.get("instance")
+        db = getattr(getattr(instance, "_state", None), "db", None)
+        if is_world_db(db):
+            return db
+        if lent := _lent_world_db.get():
+            return lent
+        raise WorldNotSelected(
+            f"{model._meta.label}: no world chosen; use {model.__name__}.objects.in_world(world_id) "
+            "or load the instance from a world first"
+        )
 
-    def db_for_write(self, model, **hints):
-        return self.db_for_read(model, **hints)
+    db_for_write = db_for_read
 
     def allow_relation(self, obj1, obj2, **hints):
+        # Only rows of the same database may point at each other (a world's village and its
+        # config; never a world row and a global NPC: that link is `npc_id`, checked in code).
         return obj1._state.db == obj2._state.db
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        if is_world_db(db):
-            return app_label == WORLD_APP
-        if app_label == WORLD_APP:
-            return bool(hints.get("global_model", False))
-        return True
+        return is_world_db(db) == (app_label == WORLD_APP)

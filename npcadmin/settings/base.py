@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, world_database, world_ids
+from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, world_databases, world_ids
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -61,11 +61,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 NPCADMIN_WORLDS = world_ids()
-for _world in NPCADMIN_WORLDS:
-    _config = world_database(_world, DATABASES["default"])
-    _config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-    _config["CONN_HEALTH_CHECKS"] = True
-    DATABASES[f"world_{_world}"] = _config
+# A world that is down must fail fast: its pages show a banner, the rest keeps working.
+NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", default=3)
+DATABASES.update(world_databases(NPCADMIN_WORLDS, DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
 # When true, the game server owns `villages` in the world databases and we never migrate it.

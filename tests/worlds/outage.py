@@ -1,0 +1,37 @@
+"""Take one world's database away for the length of a `with` block, then restore its connection.
+
+Use in `transaction=True` tests: a test transaction keeps the old connection open. The live
+server's threads see the change too, because every connection shares its alias's settings dict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import connections
+
+from npcadmin.routers import world_db
+
+
+@contextlib.contextmanager
+def _broken(world_id: str, **broken):
+    connection = connections[world_db(world_id)]
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(broken)
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+
+def world_down(world_id: str):
+    """The world's server is unreachable (its socket directory is gone)."""
+    return _broken(world_id, HOST="/nonexistent/npcadmin-world-down")
+
+
+def world_missing(world_id: str):
+    """The world's database does not exist on its server."""
+    return _broken(world_id, NAME="npcadmin_no_such_world")

@@ -1,0 +1,76 @@
+"""Writes to the world databases: keyword-only, atomic on the world's database, validated."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from npcadmin.routers import world_db
+from npcs.models import NPC
+from worlds.models import NPCBuildQueueHistory, NPCVillageConfig
+
+logger = logging.getLogger(__name__)
+
+# What a game master may change; npc_id and the timestamps belong to the engine.
+EDITABLE_CONFIG_FIELDS = (
+    "village_type", "build_template_name", "current_build_phase", "resource_priority", "warehouse_reserve",
+    "auto_build_enabled", "troop_training_enabled", "auto_raid_enabled",
+    "build_queue_strategy", "training_queue_strategy",
+)
+
+
+class StaleVillageConfig(Exception):
+    """The configuration changed since the editor loaded it; `current` is what is stored now."""
+
+    def __init__(self, current: NPCVillageConfig):
+        super().__init__(f"village {current.pk}'s NPC configuration changed at {current.updated_at:%H:%M:%S}")
+        self.current = current
+
+
+def version_token(config: NPCVillageConfig) -> str:
+    """What an editor sends back to prove it saw the latest version (the row's `updated_at`)."""
+    return config.updated_at.isoformat()
+
+
+def village_config_update(*, world_id: str, village_id: int, changes: dict[str, Any],
+                          seen_version: str | None = None, by_user=None) -> NPCVillageConfig:
+    """Change a village's NPC configuration; refuses a save based on an outdated version.
+
+    Raises ValidationError (invalid values), StaleVillageConfig (someone saved in between),
+    NPCVillageConfig.DoesNotExist. The row is locked while it is checked and written.
+    """
+    unknown = set(changes) - set(EDITABLE_CONFIG_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    with transaction.atomic(using=world_db(world_id)):
+        config = NPCVillageConfig.objects.in_world(world_id).select_for_update().get(pk=village_id)
+        if seen_version is not None and seen_version != version_token(config):
+            raise StaleVillageConfig(current=config)
+        changed = {f: v for f, v in changes.items() if getattr(config, f) != v}
+        for name, value in changed.items():
+            setattr(config, name, value)
+        config.full_clean()
+        config.save()
+    config.refresh_from_db(fields=["updated_at"])
+    logger.info("village config changed: world=%s village=%s by=%s fields=%s",
+                world_id, village_id, getattr(by_user, "pk", None), sorted(changed))
+    return config
+
+
+def world_orphans_delete(*, world_id: str, npc_ids: list[int]) -> tuple[int, int]:
+    """Delete a world's configs and build history of NPCs that no longer exist globally.
+
+    NPCs that exist again (or always did) are left alone whatever the caller passed.
+    Returns (configs deleted, builds deleted).
+    """
+    existing = set(NPC.objects.filter(pk__in=npc_ids).values_list("pk", flat=True))
+    gone = sorted(set(npc_ids) - existing)
+    if not gone:
+        return 0, 0
+    with transaction.atomic(using=world_db(world_id)):
+        configs, _ = NPCVillageConfig.objects.in_world(world_id).filter(npc_id__in=gone).delete()
+        builds, _ = NPCBuildQueueHistory.objects.in_world(world_id).filter(npc_id__in=gone).delete()
+    logger.info("world %s: deleted %s configs and %s builds of missing NPCs %s", world_id, configs, builds, gone)
+    return configs, builds
