@@ -1,0 +1,34 @@
+"""Alliances: members, NPC leader (hand-over by autocomplete), strategy and a validated stance."""
+
+from django.contrib import admin
+
+from npcs.admin.base import ConsoleAdmin
+from npcs.admin.filters import NPCFilter, WorldFilter
+from npcs.forms import AllianceForm
+from npcs.models import NPCAlliance
+
+
+class LeaderFilter(NPCFilter):
+    title = "NPC leader"
+    field = "npc_leader_id"
+
+
+@admin.register(NPCAlliance)
+class NPCAllianceAdmin(ConsoleAdmin):
+    form = AllianceForm
+    list_display = ("name", "tag", "world_id", "alliance_id", "npc_leader", "total_members", "npc_members",
+                    "alliance_strategy", "total_rank")
+    list_filter = (WorldFilter, "alliance_strategy", LeaderFilter)
+    list_select_related = ("npc_leader",)
+    search_fields = ("name", "tag", "=alliance_id")
+    ordering = ("world_id", "name", "id")
+    autocomplete_fields = ("npc_leader",)
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy")}),
+        ("Members", {"fields": (("total_members", "npc_members"),
+                                ("total_rank", "total_population", "total_villages"))}),
+        ("Diplomatic stance", {"fields": ("allied_alliances", "enemy_alliances", "nap_alliances"),
+                               "description": "An alliance can be in only one of these lists."}),
+        ("Timestamps", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
+    )
