@@ -33,7 +33,7 @@ WEIGHT_HELP = {
 class WeightInput(forms.NumberInput):
     """A number input (0..1) paired with a slider that mirrors it; the number is what is submitted."""
 
-    template_name = "admin/npcs/widgets/weight.html"
+    template_name = "npcs/widgets/weight.html"
 
     def __init__(self, attrs=None):
         super().__init__({"min": "0", "max": "1", "step": "0.01", "class": "weight-number", **(attrs or {})})
@@ -59,7 +59,7 @@ class OrderedListField(forms.CharField):
 class UnitNumberInput(forms.NumberInput):
     """A number input followed by its unit."""
 
-    template_name = "admin/npcs/widgets/unit_number.html"
+    template_name = "npcs/widgets/unit_number.html"
 
     def __init__(self, unit: str, attrs=None):
         self.unit = unit
@@ -202,7 +202,7 @@ class NPCForm(forms.ModelForm):
 
     def npc_data(self) -> dict:
         """The editable values for `services.npc_update` / `npc_create`."""
-        data = {field: self.cleaned_data[field] for field in self._meta.fields if field in self.cleaned_data}
+        data = {field: self.cleaned_data[field] for field in NPCForm.Meta.fields if field in self.cleaned_data}
         data["behavior_template"] = self.instance.behavior_template
         return data
 
@@ -235,7 +235,7 @@ TREATY_KEYS = ("type", "start", "end", "terms")
 class TreatyListWidget(forms.Widget):
     """`treaties_active` as editable rows (type, start, end, terms) plus one blank row to add."""
 
-    template_name = "admin/npcs/widgets/treaties.html"
+    template_name = "npcs/widgets/treaties.html"
 
     def format_value(self, value):
         if isinstance(value, str):

@@ -72,10 +72,10 @@ class IdleFilter(admin.SimpleListFilter):
 
     title = "idle for more than"
     parameter_name = "idle_hours"
-    choices = ((1, "1 hour"), (6, "6 hours"), (24, "24 hours"), (72, "3 days"), (168, "7 days"))
+    periods = ((1, "1 hour"), (6, "6 hours"), (24, "24 hours"), (72, "3 days"), (168, "7 days"))
 
     def lookups(self, request, model_admin):
-        return [(str(hours), label) for hours, label in self.choices]
+        return [(str(hours), label) for hours, label in self.periods]
 
     def queryset(self, request, queryset):
         value = self.value()

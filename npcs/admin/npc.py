@@ -66,8 +66,8 @@ class NPCAdmin(ConsoleAdmin):
     def get_queryset(self, request):
         return selectors.npcs_for_console()
 
-    def get_actions(self, request):
-        found = super().get_actions(request)
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        found = super().get_actions(request, action_location=action_location)
         found.pop("delete_selected", None)  # deleting goes through the one-NPC preview
         return found
 
@@ -80,11 +80,8 @@ class NPCAdmin(ConsoleAdmin):
 
     @admin.display(description="status")
     def status(self, obj):
-        if not obj.active:
-            return format_html('<span class="npc-badge inactive">inactive</span>')
-        if obj.paused:
-            return format_html('<span class="npc-badge paused">paused</span>')
-        return format_html('<span class="npc-badge active">active</span>')
+        state = "inactive" if not obj.active else "paused" if obj.paused else "active"
+        return format_html('<span class="npc-badge {}">{}</span>', state, state)
 
     @admin.display(description="strategy per world")
     def strategies(self, obj):
