@@ -271,7 +271,7 @@ class TreatyListWidget(forms.Widget):
             treaty = {}
             with contextlib.suppress(ValueError, TypeError):
                 treaty.update(json.loads(data.get(f"{name}-{i}-extra") or "{}"))
-            treaty.update({key: value for key, value in row.items() if value or key in ("type", "start")})
+            treaty.update({key: value for key, value in row.items() if value})
             treaties.append(treaty)
         return treaties
 

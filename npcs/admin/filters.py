@@ -11,6 +11,7 @@ import datetime
 from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from npcs.models import NPC
 
@@ -89,6 +90,22 @@ class IdleFilter(admin.SimpleListFilter):
         return queryset.filter(active=True, paused=False, last_active__lt=cutoff)
 
 
+def _aware(value):
+    """A date or datetime typed in the filter, as an aware datetime in the current time zone."""
+    raw = value[-1] if isinstance(value, list) else value
+    if not isinstance(raw, str):
+        return value
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        day = parse_date(raw)
+        parsed = datetime.datetime.combine(day, datetime.time()) if day else None
+    if parsed is None:
+        return value
+    if settings.USE_TZ and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return [parsed] if isinstance(value, list) else parsed
+
+
 class DateRangeFilter(admin.DateFieldListFilter):
     """Quick ranges plus a from/to form; always `>= start AND < end` on the indexed column."""
 
@@ -97,7 +114,7 @@ class DateRangeFilter(admin.DateFieldListFilter):
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         # An empty "From"/"Before" box means no bound, not an invalid date.
-        self.used_parameters = {key: value for key, value in self.used_parameters.items()
+        self.used_parameters = {key: _aware(value) for key, value in self.used_parameters.items()
                                 if value not in ("", None, [""], [])}
         now = timezone.localtime() if settings.USE_TZ else datetime.datetime.now()
         self.links = (
