@@ -104,6 +104,10 @@ class NPCForm(forms.ModelForm):
             "decision_cache_ttl": UnitNumberInput("seconds", attrs={"min": "0", "step": "60"}),
             "strategic_update_frequency": UnitNumberInput("seconds", attrs={"min": "60", "step": "60"}),
         }
+        labels = {
+            "llm_temperature": "LLM temperature",
+            "decision_cache_ttl": "Decision cache TTL",
+        }
         help_texts = {
             "llm_temperature": "Sampling temperature of the NPC's LLM calls, 0.0 to 2.0.",
             "decision_cache_ttl": "How long a decision stays cached (3600 = 1 hour).",
@@ -183,20 +187,28 @@ class NPCForm(forms.ModelForm):
         self.add_error(None, ValidationError(self.conflict_message(current), code="concurrent_edit"))
 
     def conflict_message(self, current: NPC) -> str:
+        """Who saved, and each value that is now different from what this editor submitted."""
         last = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(NPC),
                                         object_id=str(current.pk)).select_related("user")
                 .order_by("-action_time", "-id").first())
-        who = f" by {last.user.get_username()} at {last.action_time:%Y-%m-%d %H:%M:%S %Z}" if last else ""
+        who = f" ({last.user.get_username()}, {last.action_time:%Y-%m-%d %H:%M:%S %Z})" if last else ""
         snapshot = npc_edit_snapshot(current)
+        mine = {key: self.cleaned_data.get(key) for key in NPCForm.Meta.fields}
+        mine["behavior_template"] = self.instance.behavior_template
+
+        def show(value):
+            return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
         rows = format_html_join(
-            "", "<li><b>{}</b>: {}</li>",
-            ((key.replace("_", " "), json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list)
-              else value) for key, value in snapshot.items()),
+            "", "<li><b>{}</b>: now <code>{}</code> — yours <code>{}</code></li>",
+            ((key.replace("_", " "), show(snapshot[key]), show(mine[key]))
+             for key in snapshot if key in mine and snapshot[key] != mine[key]),
         )
         return format_html(
-            "Someone else saved this NPC while you were editing it{} (it is now at template version {}). "
-            "Your changes were NOT saved. Current values: <ul class=\"conflict-values\">{}</ul>"
-            "Compare them with your edits below, then save again to replace them.",
+            "Someone else saved this NPC while you were editing it{}; it is now at template version {}. "
+            "Your changes were NOT saved. Where the saved values differ from yours:"
+            "<ul class=\"conflict-values\">{}</ul>"
+            "Check your edits below (they are still in the form), then save again to replace the saved values.",
             who, current.version, rows,
         )
 
@@ -253,7 +265,7 @@ class TreatyListWidget(forms.Widget):
             extra = {k: v for k, v in treaty.items() if k not in TREATY_KEYS}
             rows.append({**{k: treaty.get(k) or "" for k in TREATY_KEYS},
                          "extra": json.dumps(extra) if extra else ""})
-        context["widget"].update(rows=rows, types=TreatyType.choices)
+        context["widget"].update(rows=rows, types=[(value, value.replace("_", " ")) for value in TreatyType.values])
         return context
 
     def value_from_datadict(self, data, files, name):
