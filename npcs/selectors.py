@@ -116,10 +116,10 @@ def console_dashboard_counts(*, idle_hours: float = 24) -> dict[str, int]:
     since = timezone.now() - datetime.timedelta(hours=1)
     cutoff = timezone.now() - datetime.timedelta(hours=idle_hours)
     counts = NPC.objects.aggregate(
-        active=Count("id", filter=Q(active=True, paused=False)),
-        paused=Count("id", filter=Q(paused=True)),
-        inactive=Count("id", filter=Q(active=False)),
-        idle=Count("id", filter=Q(active=True, paused=False, last_active__lt=cutoff)),
+        active_npcs=Count("id", filter=Q(active=True, paused=False)),
+        paused_npcs=Count("id", filter=Q(paused=True)),
+        inactive_npcs=Count("id", filter=Q(active=False)),
+        idle_npcs=Count("id", filter=Q(active=True, paused=False, last_active__lt=cutoff)),
     )
     counts["decisions_last_hour"] = NPCDecision.objects.filter(created_at__gte=since).count()
     counts["idle_hours"] = idle_hours

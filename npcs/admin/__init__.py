@@ -7,3 +7,4 @@ from npcs.admin import alliance, logs, npc, relationship, schema, world_state  #
 admin.site.site_header = "NPC Admin · game-master console"
 admin.site.site_title = "NPC Admin"
 admin.site.index_title = "Console"
+admin.site.index_template = "admin/npcs/index.html"  # the console home: counts that matter, then the apps
