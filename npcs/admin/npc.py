@@ -14,6 +14,7 @@ from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from npcs import selectors, services
 from npcs.admin import actions
@@ -31,16 +32,15 @@ VILLAGES_TEMPLATE = "worlds/_npc_villages.html"
 @admin.register(NPC)
 class NPCAdmin(ConsoleAdmin):
     form = NPCForm
-    list_display = ("name", "tribe", "personality", "status", "last_active", "total_decisions_made",
-                    "llm_calls_made", "battles_fought", "strategies")
+    list_display = ("name", "tribe", "personality", "status", "last_seen", "decisions", "llm_calls", "battles",
+                    "strategies")
     list_display_links = ("name",)
     list_filter = ("tribe", "personality", "active", "paused", IdleFilter, NPCWorldFilter)
     list_select_related = ()
     search_fields = ("name",)
     search_help_text = "Name (contains) or exact UUID."
     ordering = ("name", "id")
-    sortable_by = ("name", "tribe", "personality", "last_active", "total_decisions_made", "llm_calls_made",
-                   "battles_fought")
+    sortable_by = ("name", "tribe", "personality", "last_seen", "decisions", "llm_calls", "battles")
     actions = (actions.pause_npcs, actions.resume_npcs, actions.activate_npcs, actions.deactivate_npcs)
     readonly_fields = ("uuid", "version", "created_at", "last_active", "last_decision", "total_decisions_made",
                        "llm_calls_made", "battles_fought", "villages_founded", "template_json", "console_links")
@@ -82,6 +82,22 @@ class NPCAdmin(ConsoleAdmin):
     def status(self, obj):
         state = "inactive" if not obj.active else "paused" if obj.paused else "active"
         return format_html('<span class="npc-badge {}">{}</span>', state, state)
+
+    @admin.display(description="last active", ordering="last_active")
+    def last_seen(self, obj):
+        return format_html('<span title="{}">{} ago</span>', obj.last_active, timesince(obj.last_active))
+
+    @admin.display(description="decisions", ordering="total_decisions_made")
+    def decisions(self, obj):
+        return obj.total_decisions_made
+
+    @admin.display(description="LLM calls", ordering="llm_calls_made")
+    def llm_calls(self, obj):
+        return obj.llm_calls_made
+
+    @admin.display(description="battles", ordering="battles_fought")
+    def battles(self, obj):
+        return obj.battles_fought
 
     @admin.display(description="strategy per world")
     def strategies(self, obj):
