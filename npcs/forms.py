@@ -316,6 +316,7 @@ class RelationshipForm(forms.ModelForm):
                   "total_interactions", "last_interaction_type", "last_interaction_at", "battles_won_against",
                   "battles_lost_against", "resources_raided_from", "resources_lost_to", "messages_sent",
                   "messages_received", "predicted_next_action", "prediction_confidence", "predicted_at")
+        labels = {"npc": "NPC", "world_id": "World"}
 
     def clean_treaties_active(self):
         return self.cleaned_data.get("treaties_active") or []
@@ -359,6 +360,7 @@ class AllianceForm(forms.ModelForm):
         model = NPCAlliance
         fields = ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy", "total_members",
                   "npc_members", "total_rank", "total_population", "total_villages")
+        labels = {"npc_leader": "NPC leader", "world_id": "World"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 
 from npcs.admin.base import ConsoleAdmin
-from npcs.admin.filters import NPCFilter, WorldFilter
+from npcs.admin.filters import AllianceStrategyFilter, NPCFilter, WorldFilter
 from npcs.forms import AllianceForm
 from npcs.models import NPCAlliance, NPCWorldState
 
@@ -20,7 +20,7 @@ class NPCAllianceAdmin(ConsoleAdmin):
     form = AllianceForm
     list_display = ("name", "tag", "world_id", "alliance_id", "npc_leader", "total_members", "npc_members",
                     "alliance_strategy", "total_rank")
-    list_filter = (WorldFilter, "alliance_strategy", LeaderFilter)
+    list_filter = (WorldFilter, AllianceStrategyFilter, LeaderFilter)
     list_select_related = ("npc_leader",)
     search_fields = ("name", "tag", "=alliance_id")
     ordering = ("world_id", "name", "id")

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from npcs.choices import AllianceStrategy
 from npcs.models import NPC
 
 
@@ -130,3 +131,16 @@ class DateRangeFilter(admin.DateFieldListFilter):
                               for value in values if key not in ("p",)]
         self.since_value = request.GET.get(self.lookup_kwarg_since, "")[:10]
         self.until_value = request.GET.get(self.lookup_kwarg_until, "")[:10]
+
+
+class AllianceStrategyFilter(admin.SimpleListFilter):
+    """`alliance_strategy` is free text in the seed; offer its known values without a DISTINCT scan."""
+
+    title = "strategy"
+    parameter_name = "strategy"
+
+    def lookups(self, request, model_admin):
+        return AllianceStrategy.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(alliance_strategy=self.value()) if self.value() else queryset

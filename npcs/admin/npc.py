@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -190,7 +191,7 @@ class NPCAdmin(ConsoleAdmin):
         overview = selectors.npc_overview(npc_id=npc.pk)
         try:
             villages_template = select_template([VILLAGES_TEMPLATE]).template.name
-        except Exception:
+        except TemplateDoesNotExist:
             villages_template = None
         return TemplateResponse(request, "admin/npcs/npc/overview.html", self._context(
             request, overview.npc, str(overview.npc), overview=overview, villages_template=villages_template))
