@@ -49,6 +49,12 @@ def test_find_npc_edit_template_with_error_then_save_and_see_history(gm_page):
     shot(page, "npc-template-history")
     page.goto(f"{page.base_url}/admin/npcs/npc/{npc.pk}/overview/")
     shot(page, "npc-overview")
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{page.base_url}/admin/")
+    assert page.locator("#console-counts").is_visible()
+    shot(page, "console-home-dark")
+    page.goto(f"{page.base_url}/admin/npcs/npc/{npc.pk}/change/")
+    shot(page, "npc-change-form-dark")
 
 
 def test_conflicting_edit_is_refused_cleanly(gm_page):
