@@ -112,3 +112,19 @@ def test_dashboard_counts(admin_client):
     npc_with_history(rows=1, paused=True)
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert 'id="console-counts"' in html and "decisions in the last hour" in html
+
+
+def test_analyst_sees_every_detail_page_read_only(analyst_client):
+    npc = npc_with_history(rows=1, messages=1)
+    NPCAllianceFactory(npc_leader=npc)
+    for model in admin.site._registry:
+        if model._meta.app_label != "npcs":
+            continue
+        obj = model.objects.first()
+        if obj is None:
+            continue
+        response = analyst_client.get(reverse(f"admin:npcs_{model._meta.model_name}_change", args=[obj.pk]))
+        assert response.status_code == 200, model
+        assert b'name="_save"' not in response.content, model
+    html = analyst_client.get(reverse("admin:npcs_npc_change", args=[npc.pk])).content.decode()
+    assert "Aggression" in html and str(npc.behavior_template["aggression"]) in html
