@@ -126,14 +126,22 @@ def npc_update_template(*, npc: NPC, template: dict, expected_token: str | None,
 
 
 @transaction.atomic
-def npc_restore_template(*, npc: NPC, history: NPCTemplateHistory, by_user=None) -> NPC:
-    """Make an old template version current again (as a new version, so nothing is lost)."""
+def npc_restore_template(*, npc: NPC, history: NPCTemplateHistory, by_user=None, before: bool = False) -> NPC:
+    """Make an old template current again, as a new version so nothing is lost.
+
+    `before=True` restores the template as it was *before* `history`'s change: the only copy of a
+    first template the engine wrote without going through the console.
+    """
     if history.npc_id != npc.pk:
         raise ValidationError("This template version belongs to another NPC.")
-    updated = npc_update(npc=npc, data={"behavior_template": copy.deepcopy(history.behavior_template)},
-                         expected_token=None, by_user=by_user, reason=f"restored version {history.version}")
+    template = history.previous_template if before else history.behavior_template
+    if not isinstance(template, dict):
+        raise ValidationError("There is no template to restore from this entry.")
+    label = f"the template before version {history.version}" if before else f"version {history.version}"
+    updated = npc_update(npc=npc, data={"behavior_template": copy.deepcopy(template)},
+                         expected_token=None, by_user=by_user, reason=f"restored {label}")
     _audit(user=by_user, objects=[updated], flag=CHANGE,
-           message=f"Restored behaviour template version {history.version} as version {updated.version}.")
+           message=f"Restored behaviour template {label} as version {updated.version}.")
     return updated
 
 

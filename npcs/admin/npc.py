@@ -205,16 +205,20 @@ class NPCAdmin(ConsoleAdmin):
     def restore_view(self, request, object_id, history_id):
         npc = self._npc_or_404(request, object_id, "change")
         entry = get_object_or_404(NPCTemplateHistory, pk=history_id, npc_id=npc.pk)
+        before = request.GET.get("before") == "1" or request.POST.get("before") == "1"
+        target = entry.previous_template if before else entry.behavior_template
+        if not isinstance(target, dict):
+            raise Http404("No template to restore from this entry.")
+        label = f"the template before version {entry.version}" if before else f"template version {entry.version}"
         if request.method == "POST":
-            updated = services.npc_restore_template(npc=npc, history=entry, by_user=request.user)
-            self.message_user(request, f"Restored template version {entry.version} as version {updated.version}.",
-                              messages.SUCCESS)
+            updated = services.npc_restore_template(npc=npc, history=entry, by_user=request.user, before=before)
+            self.message_user(request, f"Restored {label} as version {updated.version}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:npcs_npc_change", args=[npc.pk]))
-        changes = [(key, npc.behavior_template.get(key), entry.behavior_template.get(key))
-                   for key in sorted(set(npc.behavior_template) | set(entry.behavior_template))
-                   if npc.behavior_template.get(key) != entry.behavior_template.get(key)]
+        current = npc.behavior_template if isinstance(npc.behavior_template, dict) else {}
+        changes = [(key, current.get(key), target.get(key)) for key in sorted(set(current) | set(target))
+                   if current.get(key) != target.get(key)]
         return TemplateResponse(request, "admin/npcs/npc/template_restore.html", self._context(
-            request, npc, f"Restore template version {entry.version} of {npc}?", entry=entry, changes=changes))
+            request, npc, f"Restore {label} of {npc}?", entry=entry, changes=changes, before=before, label=label))
 
     def clone_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)

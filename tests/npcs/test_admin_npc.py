@@ -226,3 +226,17 @@ def test_add_form_starts_from_a_preset_and_records_version_one(admin_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     npc = NPC.objects.get(name="Added")
     assert npc.template_history.get().version == 1
+
+
+def test_restore_the_template_the_engine_wrote_before_the_first_console_change(admin_client):
+    npc = NPCFactory(personality="diplomat")
+    original = dict(npc.behavior_template)
+    services.npc_update_template(npc=npc, template={**original, "diplomacy": 0.1}, expected_token=None)
+    entry = NPCTemplateHistory.objects.get(npc=npc)
+    html = admin_client.get(reverse("admin:npcs_npc_template_history", args=[npc.pk])).content.decode()
+    assert "Restore the template before" in html
+    url = reverse("admin:npcs_npc_template_restore", args=[npc.pk, entry.pk])
+    assert "before version 2" in admin_client.get(url, {"before": "1"}).content.decode()
+    assert admin_client.post(url, {"before": "1"}).status_code == 302
+    npc.refresh_from_db()
+    assert npc.behavior_template == original and npc.version == 3
