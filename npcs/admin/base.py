@@ -16,7 +16,13 @@ def pretty(value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
-        return format_html('<pre class="npc-text">{}</pre>', value)
+        if value.lstrip()[:1] in ("{", "["):  # an LLM response that is JSON: indent it too
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return format_html('<pre class="npc-text">{}</pre>', value)
+        else:
+            return format_html('<pre class="npc-text">{}</pre>', value)
     return format_html('<pre class="npc-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False,
                                                                       sort_keys=True, default=str))
 
