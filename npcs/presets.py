@@ -53,3 +53,8 @@ def template_for(personality: str, rng: random.Random | None = None) -> dict:
         else:
             template[key] = list(value)
     return template
+
+
+def preset_template(personality: str) -> dict:
+    """A fresh copy of the preset for `personality`, safe to modify (the console's starting point)."""
+    return template_for(personality)

@@ -8,6 +8,7 @@ from npcs.models.message import NPCMessage
 from npcs.models.npc import NPC, NPCWorldState
 from npcs.models.relationship import NPCRelationship
 from npcs.models.schema_version import SchemaVersion
+from npcs.models.template_history import NPCTemplateHistory
 from npcs.models.trade import NPCTrade
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "NPCMemory",
     "NPCMessage",
     "NPCRelationship",
+    "NPCTemplateHistory",
     "NPCTrade",
     "NPCWorldState",
     "SchemaVersion",

@@ -1,4 +1,5 @@
-"""An `engine` fixture that writes the global database the way the NPC engine does: plain SQL, no ORM."""
+"""Fixtures of the npcs tests: `engine` writes the global database the way the NPC engine does (plain SQL,
+no ORM); `count_queries` captures what a console call runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from psycopg import errors
 from psycopg.types.json import Jsonb
 
@@ -109,3 +111,20 @@ def _now():
 @pytest.fixture
 def engine(db) -> Engine:
     return Engine()
+
+
+@pytest.fixture
+def count_queries():
+    """Run a callable and return (result, [sql, ...]) of the queries it made."""
+
+    def run(func, *args, **kwargs):
+        with CaptureQueriesContext(connection) as captured:
+            result = func(*args, **kwargs)
+        return result, [q["sql"] for q in captured.captured_queries]
+
+    return run
+
+
+def full_counts(queries: list[str]) -> list[str]:
+    """Queries that aggregate a count over a table (what big changelists must never run)."""
+    return [sql for sql in queries if "COUNT(" in sql.upper()]

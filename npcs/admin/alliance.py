@@ -1,0 +1,47 @@
+"""Alliances: members, NPC leader (hand-over by autocomplete), strategy and a validated stance."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html_join
+
+from npcs.admin.base import ConsoleAdmin
+from npcs.admin.filters import AllianceStrategyFilter, NPCFilter, WorldFilter
+from npcs.forms import AllianceForm
+from npcs.models import NPCAlliance, NPCWorldState
+
+
+class LeaderFilter(NPCFilter):
+    title = "NPC leader"
+    field = "npc_leader_id"
+
+
+@admin.register(NPCAlliance)
+class NPCAllianceAdmin(ConsoleAdmin):
+    form = AllianceForm
+    list_display = ("name", "tag", "world_id", "alliance_id", "npc_leader", "total_members", "npc_members",
+                    "alliance_strategy", "total_rank")
+    list_filter = (WorldFilter, AllianceStrategyFilter, LeaderFilter)
+    list_select_related = ("npc_leader",)
+    search_fields = ("name", "tag", "=alliance_id")
+    ordering = ("world_id", "name", "id")
+    autocomplete_fields = ("npc_leader",)
+    readonly_fields = ("npc_member_list", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy")}),
+        ("Members", {"fields": ("npc_member_list", ("total_members", "npc_members"),
+                                ("total_rank", "total_population", "total_villages"))}),
+        ("Diplomatic stance", {"fields": ("allied_alliances", "enemy_alliances", "nap_alliances"),
+                               "description": "An alliance can be in only one of these lists."}),
+        ("Timestamps", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),
+    )
+
+    @admin.display(description="NPC members")
+    def npc_member_list(self, obj):
+        """NPCs whose state in this alliance's world names this alliance (one query)."""
+        if not obj.pk:
+            return "—"
+        states = (NPCWorldState.objects.filter(world_id=obj.world_id, alliance_id=obj.alliance_id)
+                  .select_related("npc").order_by("alliance_role", "npc__name", "id")[:200])
+        return format_html_join(", ", '<a href="{}">{}</a> ({})', (
+            (reverse("admin:npcs_npc_overview", args=[s.npc_id]), s.npc.name, s.alliance_role or "member")
+            for s in states)) or "—"

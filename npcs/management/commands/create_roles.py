@@ -1,0 +1,20 @@
+"""Create or update the console's groups: game_master, analyst, ops (see npcs/roles.py)."""
+
+from django.core.management.base import BaseCommand
+
+from npcs.roles import roles_sync
+
+
+class Command(BaseCommand):
+    help = "Create/update the groups game_master, analyst and ops with their permissions (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+
+    def handle(self, *args, dry_run, **options):
+        for change in roles_sync(dry_run=dry_run):
+            verb = "would " if dry_run else ""
+            state = "create" if change.created else "update"
+            self.stdout.write(f"{change.group}: {verb}{state}, +{change.added} / -{change.removed} permissions")
+        if not dry_run:
+            self.stdout.write(self.style.SUCCESS("Roles are up to date. Users also need is_staff to log in."))

@@ -1,0 +1,312 @@
+"""Writes to the global NPC database: the one place the console, commands and tests change NPCs.
+
+Every service is keyword-only, atomic, validates with `full_clean()` and records who did what
+in Django's admin log (the console's audit trail).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.db.models.functions import Now
+
+from npcs.choices import RelationshipType
+from npcs.models import (
+    NPC,
+    NPCAlliance,
+    NPCBattle,
+    NPCDecision,
+    NPCMemory,
+    NPCMessage,
+    NPCRelationship,
+    NPCTemplateHistory,
+    NPCTrade,
+    NPCWorldState,
+)
+from npcs.presets import preset_template
+from npcs.selectors import npc_edit_snapshot, npc_edit_token
+
+# Fields `npc_update` may change; counters and timestamps belong to the engine.
+NPC_EDITABLE_FIELDS = (
+    "name", "tribe", "personality", "behavior_template", "llm_temperature", "decision_cache_ttl",
+    "strategic_update_frequency", "active", "paused", "notes",
+)
+
+
+class ConcurrentEditError(Exception):
+    """The NPC changed after the editor loaded it; their save would overwrite someone else's."""
+
+    def __init__(self, current: NPC):
+        self.current = current
+        super().__init__(f"NPC {current.pk} was changed by someone else (now version {current.version}).")
+
+
+class NPCDeleteRefused(Exception):
+    """The database would refuse to delete this NPC (it leads an alliance or sent messages)."""
+
+    def __init__(self, preview: NPCDeletePreview):
+        self.preview = preview
+        super().__init__("; ".join(preview.blockers))
+
+
+def _audit(*, user, objects: Iterable, flag: int, message: str) -> None:
+    """One admin-log row per object: the console's audit trail (skipped for anonymous callers)."""
+    if user is None or not getattr(user, "pk", None):
+        return
+    objects = list(objects)
+    if not objects:
+        return
+    content_type = ContentType.objects.get_for_model(objects[0], for_concrete_model=False)
+    LogEntry.objects.bulk_create([
+        LogEntry(user_id=user.pk, content_type=content_type, object_id=str(obj.pk),
+                 object_repr=str(obj)[:200], action_flag=flag, change_message=message)
+        for obj in objects
+    ])
+
+
+def _record_template(*, npc: NPC, previous: dict | None, by_user, reason: str) -> NPCTemplateHistory:
+    return NPCTemplateHistory.objects.create(
+        npc=npc, version=npc.version, behavior_template=copy.deepcopy(npc.behavior_template),
+        previous_template=copy.deepcopy(previous), changed_by=by_user if getattr(by_user, "pk", None) else None,
+        reason=reason[:200],
+    )
+
+
+# --- Editing ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def npc_create(*, data: dict, by_user=None, reason: str = "created") -> NPC:
+    """Create an NPC from editable fields and record its first template version."""
+    npc = NPC(**{key: value for key, value in data.items() if key in NPC_EDITABLE_FIELDS})
+    npc.full_clean()
+    npc.save()
+    npc.refresh_from_db()
+    _record_template(npc=npc, previous=None, by_user=by_user, reason=reason)
+    return npc
+
+
+@transaction.atomic
+def npc_update(*, npc: NPC, data: dict, expected_token: str | None, by_user=None, reason: str = "edited") -> NPC:
+    """Apply a game master's edit; refuse it if the NPC changed since `expected_token` was taken.
+
+    The row is locked (`SELECT ... FOR UPDATE`) while its current values are compared with the
+    token, so of two concurrent saves exactly one wins. A changed behaviour template bumps
+    `version` and is kept in `npc_template_history`.
+    """
+    current = NPC.objects.select_for_update().get(pk=npc.pk)
+    if expected_token is not None and npc_edit_token(current) != expected_token:
+        raise ConcurrentEditError(current)
+    previous_template = copy.deepcopy(current.behavior_template)
+    for key, value in data.items():
+        if key not in NPC_EDITABLE_FIELDS:
+            raise ValueError(f"{key} is not editable in the console")
+        setattr(current, key, value)
+    template_changed = current.behavior_template != previous_template
+    if template_changed:
+        current.version += 1
+    current.full_clean()
+    current.save(update_fields=[*data.keys(), "version"] if data else ["version"])
+    if template_changed:
+        _record_template(npc=current, previous=previous_template, by_user=by_user, reason=reason)
+    return current
+
+
+def npc_update_template(*, npc: NPC, template: dict, expected_token: str | None, by_user=None,
+                        reason: str = "template edited") -> NPC:
+    """Replace the behaviour template (a new version) unless someone changed the NPC meanwhile."""
+    return npc_update(npc=npc, data={"behavior_template": template}, expected_token=expected_token,
+                      by_user=by_user, reason=reason)
+
+
+@transaction.atomic
+def npc_restore_template(*, npc: NPC, history: NPCTemplateHistory, by_user=None, before: bool = False) -> NPC:
+    """Make an old template current again, as a new version so nothing is lost.
+
+    `before=True` restores the template as it was *before* `history`'s change: the only copy of a
+    first template the engine wrote without going through the console.
+    """
+    if history.npc_id != npc.pk:
+        raise ValidationError("This template version belongs to another NPC.")
+    template = history.previous_template if before else history.behavior_template
+    if not isinstance(template, dict):
+        raise ValidationError("There is no template to restore from this entry.")
+    label = f"the template before version {history.version}" if before else f"version {history.version}"
+    updated = npc_update(npc=npc, data={"behavior_template": copy.deepcopy(template)},
+                         expected_token=None, by_user=by_user, reason=f"restored {label}")
+    _audit(user=by_user, objects=[updated], flag=CHANGE,
+           message=f"Restored behaviour template {label} as version {updated.version}.")
+    return updated
+
+
+def _set_flag(*, npc_ids: Iterable[int], field_name: str, value: bool, by_user, verb: str) -> int:
+    """Set a boolean on the NPCs where it differs; return how many changed (a conditional UPDATE)."""
+    with transaction.atomic():
+        changing = list(NPC.objects.select_for_update().filter(pk__in=list(npc_ids))
+                        .exclude(**{field_name: value}).order_by("id").only("id", "name"))
+        NPC.objects.filter(pk__in=[n.pk for n in changing]).update(**{field_name: value})
+        _audit(user=by_user, objects=changing, flag=CHANGE, message=f"{verb.capitalize()} from the console.")
+    return len(changing)
+
+
+def npcs_pause(*, npc_ids: Iterable[int], by_user=None) -> int:
+    """Pause NPCs (the engine stops scheduling their decisions); returns how many changed."""
+    return _set_flag(npc_ids=npc_ids, field_name="paused", value=True, by_user=by_user, verb="paused")
+
+
+def npcs_resume(*, npc_ids: Iterable[int], by_user=None) -> int:
+    return _set_flag(npc_ids=npc_ids, field_name="paused", value=False, by_user=by_user, verb="resumed")
+
+
+def npcs_activate(*, npc_ids: Iterable[int], by_user=None) -> int:
+    return _set_flag(npc_ids=npc_ids, field_name="active", value=True, by_user=by_user, verb="activated")
+
+
+def npcs_deactivate(*, npc_ids: Iterable[int], by_user=None) -> int:
+    """Deactivate NPCs: what a game master wants instead of deleting one the database protects."""
+    return _set_flag(npc_ids=npc_ids, field_name="active", value=False, by_user=by_user, verb="deactivated")
+
+
+def npc_pause(*, npc: NPC, by_user=None) -> bool:
+    return bool(npcs_pause(npc_ids=[npc.pk], by_user=by_user))
+
+
+def npc_resume(*, npc: NPC, by_user=None) -> bool:
+    return bool(npcs_resume(npc_ids=[npc.pk], by_user=by_user))
+
+
+def npc_activate(*, npc: NPC, by_user=None) -> bool:
+    return bool(npcs_activate(npc_ids=[npc.pk], by_user=by_user))
+
+
+def npc_deactivate(*, npc: NPC, by_user=None) -> bool:
+    return bool(npcs_deactivate(npc_ids=[npc.pk], by_user=by_user))
+
+
+# --- Creating ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def npc_clone(*, source: NPC, name: str, by_user=None) -> NPC:
+    """A new NPC with `source`'s tribe, personality, template and LLM settings (no history or logs)."""
+    data = {key: value for key, value in npc_edit_snapshot(source).items() if key in NPC_EDITABLE_FIELDS}
+    data.update(name=name, paused=False, behavior_template=copy.deepcopy(source.behavior_template))
+    npc = npc_create(data=data, by_user=by_user, reason=f"cloned from {source.name} v{source.version}")
+    _audit(user=by_user, objects=[npc], flag=ADDITION, message=f"Cloned from NPC {source.pk} ({source.name}).")
+    return npc
+
+
+@transaction.atomic
+def npc_create_from_preset(*, name: str, tribe: str, personality: str, by_user=None, **overrides) -> NPC:
+    """A new NPC whose behaviour template is the preset of its personality."""
+    data = {"name": name, "tribe": tribe, "personality": personality,
+            "behavior_template": preset_template(personality), **overrides}
+    npc = npc_create(data=data, by_user=by_user, reason=f"{personality} preset")
+    _audit(user=by_user, objects=[npc], flag=ADDITION, message=f"Created from the {personality} preset.")
+    return npc
+
+
+# --- Deleting ---------------------------------------------------------------------------------
+
+@dataclass
+class NPCDeletePreview:
+    """What deleting an NPC would remove (the database's ON DELETE CASCADE) and what blocks it."""
+
+    npc: NPC
+    cascades: list[tuple[str, str, int]] = field(default_factory=list)  # (label, model_name, count)
+    led_alliances: list[NPCAlliance] = field(default_factory=list)
+    messages_sent: int = 0
+
+    @property
+    def blockers(self) -> list[str]:
+        reasons = []
+        if self.led_alliances:
+            names = ", ".join(str(a) for a in self.led_alliances)
+            reasons.append(f"it leads {len(self.led_alliances)} alliance(s) ({names}): hand over leadership first")
+        if self.messages_sent:
+            reasons.append(f"it sent {self.messages_sent} message(s), which the database keeps with their sender")
+        return reasons
+
+    @property
+    def can_delete(self) -> bool:
+        return not self.blockers
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, _, count in self.cascades)
+
+
+# Rows PostgreSQL deletes with the NPC (ON DELETE CASCADE, invisible to Django's collector).
+_CASCADES = (
+    ("world states", NPCWorldState, "npc_id"),
+    ("relationships", NPCRelationship, "npc_id"),
+    ("memories", NPCMemory, "npc_id"),
+    ("decisions", NPCDecision, "npc_id"),
+    ("battles", NPCBattle, "npc_id"),
+    ("trades", NPCTrade, "npc_id"),
+    ("template versions", NPCTemplateHistory, "npc_id"),
+)
+
+
+def npc_delete_preview(*, npc: NPC) -> NPCDeletePreview:
+    """Count what cascades and find what the database refuses, before anyone confirms a delete."""
+    preview = NPCDeletePreview(npc=npc)
+    for label, model, column in _CASCADES:
+        count = model.objects.filter(**{column: npc.pk}).count()
+        preview.cascades.append((label, model._meta.model_name, count))
+    preview.led_alliances = list(NPCAlliance.objects.filter(npc_leader_id=npc.pk).order_by("world_id", "name", "id"))
+    preview.messages_sent = NPCMessage.objects.filter(from_npc_id=npc.pk).count()
+    return preview
+
+
+@transaction.atomic
+def npc_delete(*, npc: NPC, by_user=None) -> NPCDeletePreview:
+    """Delete an NPC and (through the database) its logs; refuse cleanly when the database would."""
+    preview = npc_delete_preview(npc=npc)
+    if not preview.can_delete:
+        raise NPCDeleteRefused(preview)
+    repr_, pk = str(npc), npc.pk
+    try:
+        with transaction.atomic():
+            npc.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        # A message or alliance appeared between the preview and the delete.
+        raise NPCDeleteRefused(npc_delete_preview(npc=NPC(pk=pk, name=repr_))) from exc
+    if by_user is not None and getattr(by_user, "pk", None):
+        LogEntry.objects.create(user_id=by_user.pk, content_type=ContentType.objects.get_for_model(NPC),
+                                object_id=str(pk), object_repr=repr_[:200], action_flag=DELETION,
+                                change_message=f"Deleted with {preview.total} dependent rows.")
+    return preview
+
+
+@transaction.atomic
+def alliance_hand_over_leadership(*, alliance: NPCAlliance, new_leader: NPC | None, by_user=None) -> NPCAlliance:
+    """Give an alliance a new NPC leader (or none), e.g. so its old leader can be deleted."""
+    alliance = NPCAlliance.objects.select_for_update().get(pk=alliance.pk)
+    old = alliance.npc_leader_id
+    alliance.npc_leader = new_leader
+    alliance.full_clean()
+    alliance.save()
+    _audit(user=by_user, objects=[alliance], flag=CHANGE,
+           message=f"Leadership handed over from NPC {old} to {new_leader.pk if new_leader else 'no NPC'}.")
+    return alliance
+
+
+# --- Relationships ----------------------------------------------------------------------------
+
+def relationships_set_type(*, relationship_ids: Iterable[int], relationship_type: str, by_user=None) -> int:
+    """Set the type of many relationships at once; returns how many changed."""
+    if relationship_type not in RelationshipType.values:
+        raise ValidationError(f"Relationship type must be one of: {', '.join(RelationshipType.values)}.")
+    with transaction.atomic():
+        changing = list(NPCRelationship.objects.select_for_update().filter(pk__in=list(relationship_ids))
+                        .exclude(relationship_type=relationship_type).order_by("id"))
+        NPCRelationship.objects.filter(pk__in=[r.pk for r in changing]).update(
+            relationship_type=relationship_type, updated_at=Now())
+        _audit(user=by_user, objects=changing, flag=CHANGE, message=f"Type set to {relationship_type}.")
+    return len(changing)
