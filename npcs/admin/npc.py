@@ -10,8 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -26,10 +24,8 @@ from npcs.forms import CloneNPCForm, NPCForm, PresetNPCForm
 from npcs.models import NPC, NPCTemplateHistory
 from npcs.presets import preset_template
 
+
 # Worlds helper's partial showing the NPC's villages in every world (optional until merged).
-VILLAGES_TEMPLATE = "worlds/_npc_villages.html"
-
-
 @admin.register(NPC)
 class NPCAdmin(ConsoleAdmin):
     form = NPCForm
@@ -189,12 +185,8 @@ class NPCAdmin(ConsoleAdmin):
     def overview_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)
         overview = selectors.npc_overview(npc_id=npc.pk)
-        try:
-            villages_template = select_template([VILLAGES_TEMPLATE]).template.name
-        except TemplateDoesNotExist:
-            villages_template = None
         return TemplateResponse(request, "admin/npcs/npc/overview.html", self._context(
-            request, overview.npc, str(overview.npc), overview=overview, villages_template=villages_template))
+            request, overview.npc, str(overview.npc), overview=overview))
 
     def template_history_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)

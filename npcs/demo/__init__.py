@@ -14,17 +14,16 @@ After the global data is committed, `seed_demo` imports each module of `HOOK_MOD
 (`worlds.demo`, `analytics.demo`); a module that is not installed is skipped. A module that
 exists must define::
 
-    def seed_demo(*, npcs: int, reset: bool, rng_seed: int, progress) -> None
+    def seed_demo(*, npcs: list[NPC], reset: bool, rng_seed: int, progress) -> None
 
-- `npcs`: the number of demo NPCs asked for (`--npcs`). The NPCs themselves are
-  `npcs.demo.demo_npcs()`, their worlds, player ids and village counts in `NPCWorldState`
-  (village *i* of a player is `player_id * 100 + i` in the demo's relationships and battles).
+- `npcs`: the demo NPCs (`npcs.demo.demo_npcs()`, ordered by id); their worlds, player ids
+  and village counts are in `NPCWorldState` (village *i* of a player is `player_id * 100 + i`
+  in the demo's relationships and battles).
 - `reset`: `--reset` was given: delete this module's demo rows first, then recreate them.
 - `rng_seed`: `--seed`; seed your own `random.Random` from it (with a prefix of your own) so
   the same seed gives the same world.
-- `progress`: a tqdm-like factory writing to the command's output:
-  `for x in progress(items, desc="...")` or
-  `with progress(total=n, desc="...", unit="row") as bar: bar.update(k)`.
+- `progress`: a callable taking one step report (a count or a short message), written as a
+  line to the command's stderr.
 
 A hook must be idempotent (a second run without `reset` adds nothing twice), do its writes in
 its own transactions on the databases it uses, and raise on failure; `seed_demo` reports the

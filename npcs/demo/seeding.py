@@ -393,12 +393,14 @@ class HookResult:
     error: str = ""
 
 
-def run_demo_hooks(*, npcs: int, reset: bool, rng_seed: int, progress: Progress = _Quiet,
+def run_demo_hooks(*, reset: bool, rng_seed: int, note: Callable[[object], object] = lambda _: None,
                    modules: Iterable[str] | None = None) -> list[HookResult]:
     """Call `seed_demo(npcs=, reset=, rng_seed=, progress=)` of every hook module that exists.
 
-    One failing hook does not stop the others; its error is returned for the caller to report.
+    `npcs` is the list of demo NPCs; `progress(x)` reports one step of a hook (a count or a
+    message) through `note`. One failing hook does not stop the others; its error is returned.
     """
+    npcs = list(demo_npcs().order_by("id"))
     results = []
     for name in HOOK_MODULES if modules is None else modules:
         try:
@@ -414,7 +416,7 @@ def run_demo_hooks(*, npcs: int, reset: bool, rng_seed: int, progress: Progress 
             results.append(HookResult(name, "absent"))
             continue
         try:
-            hook(npcs=npcs, reset=reset, rng_seed=rng_seed, progress=progress)
+            hook(npcs=npcs, reset=reset, rng_seed=rng_seed, progress=lambda step, name=name: note(f"{name}: {step}"))
         except Exception as exc:  # report and go on: the global demo data is already committed
             results.append(HookResult(name, "failed", f"{type(exc).__name__}: {exc}"))
         else:

@@ -309,16 +309,17 @@ def test_hooks_are_called_and_failures_reported(monkeypatch):
         call_command("seed_demo", "--npcs", "3", "--no-input", "--seed", "9", stdout=out, stderr=err)
 
     assert len(calls) == 1
-    assert calls[0]["npcs"] == 3 and calls[0]["reset"] is False and calls[0]["rng_seed"] == 9
-    with calls[0]["progress"](total=2, desc="hook work") as bar:
-        bar.update(2)
+    assert [n.name for n in calls[0]["npcs"]] == [n.name for n in demo.demo_npcs().order_by("id")]
+    assert len(calls[0]["npcs"]) == 3 and calls[0]["reset"] is False and calls[0]["rng_seed"] == 9
+    calls[0]["progress"]("hook work")
+    assert "demo_hook_good: hook work" in err.getvalue()
     assert "no villages table" in err.getvalue()
     assert "Log in at" in out.getvalue()  # the login is there even when a hook failed
     assert models.NPC.objects.count() == 3  # the global data was committed before the hooks ran
 
 
 def test_hook_results_name_absent_modules():
-    results = demo.run_demo_hooks(npcs=1, reset=False, rng_seed=1, modules=("npcs.no_such_module",))
+    results = demo.run_demo_hooks(reset=False, rng_seed=1, modules=("npcs.no_such_module",))
     assert results == [demo.HookResult("npcs.no_such_module", "absent")]
 
 

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: extension hooks and the demo login were skipped.")
             return
 
-        hooks = demo.run_demo_hooks(npcs=npcs, reset=reset, rng_seed=seed, progress=progress)
+        hooks = demo.run_demo_hooks(reset=reset, rng_seed=seed, note=lambda line: self.stderr.write(str(line)))
         for hook in hooks:
             if hook.status == "ran":
                 self.stdout.write(f"{hook.module}: demo data done")
