@@ -6,3 +6,4 @@ from npcadmin.settings.base import env
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-insecure-key")  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
