@@ -7,3 +7,4 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-insecure-key")  # n
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # tests serve static through the finders

@@ -173,14 +173,15 @@ def test_delete_of_protected_npc_offers_deactivation_and_never_500s(admin_client
     assert npc.active is False
 
 
+@pytest.mark.django_db(databases="__all__")  # the page also reads the NPC's villages in every world
 def test_npc_page_brings_everything_together(admin_client, django_assert_max_num_queries):
     npc = npc_with_history(rows=3, messages=2)
     NPCAllianceFactory(npc_leader=npc)
     with django_assert_max_num_queries(16):
         response = admin_client.get(reverse("admin:npcs_npc_overview", args=[npc.pk]))
     html = response.content.decode()
-    for section in ("world-states", "relationships", "alliances", "memories", "decisions", "battles", "trades",
-                    "messages"):
+    for section in ("world-states", "villages", "relationships", "alliances", "memories", "decisions", "battles",
+                    "trades", "messages"):
         assert f'id="{section}"' in html
     assert f"{reverse('admin:npcs_npcmemory_changelist')}?npc={npc.pk}" in html
     # The filtered list behind the link shows only this NPC's rows.

@@ -40,6 +40,7 @@ def analyst_client(client, django_user_model):
     return client
 
 
+@pytest.mark.django_db(databases="__all__")  # the NPC page reads villages in every world
 def test_analyst_reads_everything(analyst_client):
     npc = npc_with_history(rows=1, messages=1)
     for model in admin.site._registry:
