@@ -32,8 +32,8 @@ def dashboard_cache_key(dashboard: str, filters: DashboardFilters) -> str:
     return f"{filters.cache_key(dashboard)}:v{cache_version()}"
 
 
-def cached_dashboard_data(dashboard: str, filters: DashboardFilters, build: Callable[[DashboardFilters], dict]):
-    """The dashboard's data from Redis, or built by `build` and stored for the range's TTL."""
+def cached_dashboard_data(dashboard: str, filters: DashboardFilters, build: Callable[[DashboardFilters], object]):
+    """The dashboard's data (its drawn charts) from Redis, or built by `build` and stored for the range's TTL."""
     key = dashboard_cache_key(dashboard, filters)
     data = cache.get(key)
     if data is None:

@@ -45,7 +45,8 @@ def create_month_sql(month: datetime.date) -> list[str]:
         f"CREATE TEMP TABLE _npc_metrics_move ON COMMIT DROP AS SELECT * FROM {DEFAULT_PARTITION} WHERE {where}",
         f"DELETE FROM {DEFAULT_PARTITION} WHERE {where}",
         f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES FROM ('{start}') TO ('{end}')",
-        f"INSERT INTO {PARENT} SELECT * FROM _npc_metrics_move",
+        # Into the partition itself: the parent's triggers stay quiet, since no sample changed.
+        f"INSERT INTO {name} SELECT * FROM _npc_metrics_move",
         "DROP TABLE _npc_metrics_move",
     ]
 
