@@ -91,18 +91,22 @@ def overview_charts(series: list[dict], standings: list[dict], *, npc_url: str =
 
 # --- One NPC ----------------------------------------------------------------------------------
 
-EVENT_STYLE = {"battle": ("x", "#c0392b"), "treaty": ("diamond", "#2f6fed"), "strategy": ("star", "#d68910")}
+EVENT_STYLE = {
+    "battle": ("battles", "x", "#c0392b"),
+    "treaty": ("treaties", "diamond", "#2f6fed"),
+    "strategy": ("strategy changes", "star", "#d68910"),
+}
 
 
 def _with_events(fig: go.Figure, events: list[dict], y_values: list) -> None:
     """Event markers along the bottom of a time chart (hover shows what happened)."""
     finite = [v for v in y_values if v is not None]
     base = min(finite) if finite else 0
-    for kind, (symbol, colour) in EVENT_STYLE.items():
+    for kind, (label, symbol, colour) in EVENT_STYLE.items():
         mine = [e for e in events if e["kind"] == kind]
         if mine:
             fig.add_trace(go.Scatter(
-                x=[e["time"] for e in mine], y=[base] * len(mine), mode="markers", name=f"{kind}s",
+                x=[e["time"] for e in mine], y=[base] * len(mine), mode="markers", name=label,
                 marker={"symbol": symbol, "size": 11, "color": colour}, text=[e["label"] for e in mine],
                 hovertemplate="%{text}<extra></extra>",
             ))

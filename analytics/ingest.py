@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connections, transaction
+import psycopg
+from django.db import DatabaseError, connections, transaction
 
 from analytics import partitions
 from analytics.storage import METRIC_COLUMNS
@@ -78,7 +80,8 @@ def _batches(reader: Iterator[list[str]], time_index: int, batch_rows: int, firs
     writer = csv.writer(buffer, lineterminator="\n")
     lines: list[str] = []
     low = high = None
-    line_no = start = first_line
+    line_no = first_line
+    start = first_line + 1
     for row in reader:
         line_no += 1
         if not row:
@@ -132,10 +135,15 @@ def ingest_csv(
             try:
                 inserted = copy_batch(lines, columns=columns, first=low, last=high, using=using,
                                       skip_duplicates=skip_duplicates)
-            except IntegrityError as exc:
+            except (psycopg.Error, DatabaseError) as exc:
+                hint = " Use --skip-duplicates to keep existing samples." \
+                    if isinstance(exc, psycopg.errors.UniqueViolation) else ""
+                detail = " ".join(line.strip() for line in str(exc).splitlines()[:3])
+                # COPY counts lines from the start of the batch; say which line of the file it was.
+                detail = re.sub(r"COPY \w+, line (\d+)",
+                                lambda m, first=start: f"file line {first + int(m[1]) - 1}", detail)
                 raise IngestError(
-                    f"batch starting at line {start} refused ({result.rows} rows already loaded): "
-                    f"{str(exc).splitlines()[0]}. Use --skip-duplicates to keep existing samples."
+                    f"batch starting at line {start} refused ({result.rows} rows already loaded): {detail}.{hint}"
                 ) from exc
             result.rows += inserted
             result.skipped += len(lines) - inserted

@@ -120,7 +120,7 @@ def _plotly_js() -> tuple[str, str]:
 
 
 @require_safe
-def plotly_js(request):
+def plotly_js(request, version: str = ""):
     """plotly.min.js from the installed plotly package: no CDN, works offline, cached for a year."""
     source, etag = _plotly_js()
     if request.headers.get("If-None-Match") == f'"{etag}"':
