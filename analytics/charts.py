@@ -53,6 +53,13 @@ def _line_chart(chart_id, title, rows, series: dict[str, str], *, y_title="", no
     return Chart(chart_id, title, rows, [x, *series], _figure(fig, y_title=y_title), note)
 
 
+def _bar_series(chart_id, title, rows, series: dict[str, str], *, y_title="", barmode="group", x="bucket"):
+    """Counts of events per bucket: bars, since buckets without events are absent, not zero-interpolated."""
+    fig = go.Figure([go.Bar(x=_col(rows, x), y=_col(rows, column), name=label) for column, label in series.items()])
+    fig.update_layout(barmode=barmode)
+    return Chart(chart_id, title, rows, [x, *series], _figure(fig, y_title=y_title))
+
+
 # --- Overview ---------------------------------------------------------------------------------
 
 def overview_charts(series: list[dict], standings: list[dict], *, npc_url: str = "") -> list[Chart]:
@@ -132,6 +139,7 @@ def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": "rank"})
     standing = Chart("standing", "Population and rank", series, ["bucket", "population", "avg_rank"],
                      _figure(fig, y_title="population"))
+    standing.figure["layout"]["margin"]["r"] = 70  # room for the rank axis
     produced = _line_chart(
         "wood_produced", "Wood produced vs the seed's total_wood_produced", series,
         {"wood_produced": "wood produced (≈ avg rate × hours)", "total_wood_produced": "total_wood_produced (seed)"},
@@ -164,8 +172,8 @@ def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]
     fig.update_yaxes(range=[0, 1])
     quality = Chart("quality", "Confidence and success rate", by_type,
                     ["decision_type", "avg_confidence", "measured", "success_rate"], _figure(fig, y_title="0 – 1"))
-    volume = _line_chart("volume", "Decisions over time", series, {"llm": "LLM", "rule": "rule-based"},
-                         y_title="decisions")
+    volume = _bar_series("volume", "Decisions over time", series, {"llm": "LLM", "rule": "rule-based"},
+                         y_title="decisions", barmode="stack")
     fig = go.Figure(go.Bar(x=_col(per_npc, "name"), y=_col(per_npc, "llm_calls"), name="LLM calls",
                            marker_color=[PERSONALITY_COLOURS.get(r["personality"]) for r in per_npc]))
     calls = Chart("llm_calls", "LLM calls per NPC (top 25)", per_npc,
@@ -202,7 +210,7 @@ def battle_charts(stats: list[dict], series: list[dict]) -> list[Chart]:
     prediction = Chart("prediction", "Prediction accuracy by personality", stats,
                        ["personality", "tribe", "battles", "avg_prediction_accuracy", "prediction_hit_rate"],
                        _figure(fig, y_title="0 – 1"))
-    resources = _line_chart("resources", "Resources gained vs lost in battle", series,
+    resources = _bar_series("resources", "Resources gained vs lost in battle", series,
                             {"resources_gained": "gained", "resources_lost": "lost"}, y_title="resources")
     return [win, prediction, resources]
 
@@ -296,7 +304,8 @@ def diplomacy_charts(messages: list[dict], graph: dict) -> list[Chart]:
     layout = graph_layout(graph)
     positions = layout["positions"]
     names = {n["npc_id"]: n["name"] for n in graph["npcs"]}
-    traces = []
+    # Edges in trust bands of 20: one trace per band (None breaks the line) instead of one per edge.
+    bands: dict[int, dict[str, list]] = defaultdict(lambda: {"x": [], "y": []})
     edge_rows = []
     for edge in graph["edges"]:
         source = f"npc:{edge['source_npc']}"
@@ -304,13 +313,17 @@ def diplomacy_charts(messages: list[dict], graph: dict) -> list[Chart]:
         if source not in positions or target not in positions:
             continue
         (x0, y0), (x1, y1) = positions[source], positions[target]
-        traces.append(go.Scatter(
-            x=[x0, x1], y=[y0, y1], mode="lines", showlegend=False, hoverinfo="skip",
-            line={"color": _trust_colour(edge["trust_score"]), "width": 1 + abs(edge["trust_score"]) / 40},
-        ))
+        band = bands[max(-100, min(80, edge["trust_score"] // 20 * 20))]
+        band["x"] += [x0, x1, None]
+        band["y"] += [y0, y1, None]
         edge_rows.append({"source": names.get(edge["source_npc"], source),
                           "target": names.get(edge["target_npc"], target), "trust_score": edge["trust_score"],
                           "relationship_type": edge["relationship_type"]})
+    traces = [
+        go.Scatter(x=band["x"], y=band["y"], mode="lines", name=f"trust {low} to {low + 20}", hoverinfo="skip",
+                   line={"color": _trust_colour(low + 10), "width": 1 + abs(low + 10) / 40}, legendgroup="trust")
+        for low, band in sorted(bands.items())
+    ]
     for cluster, members in sorted(layout["clusters"].items()):
         points = [positions[f"npc:{m}"] for m in members]
         nodes = [n for n in graph["npcs"] if n["npc_id"] in set(members)]

@@ -43,6 +43,11 @@ class TimeRange:
         return datetime.timedelta(days=1)
 
     @property
+    def bucket_label(self) -> str:
+        minutes = int(self.bucket.total_seconds() // 60)
+        return {5: "5 minutes", 60: "1 hour", 1440: "1 day"}.get(minutes, f"{minutes} minutes")
+
+    @property
     def reads_raw(self) -> bool:
         return self.bucket < datetime.timedelta(hours=1)
 

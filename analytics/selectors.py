@@ -192,7 +192,8 @@ def latest_standings(filters: DashboardFilters, *, using: str = "default") -> li
                    coalesce(avg_offensive_power, 0) + coalesce(avg_defensive_power, 0) AS military_power
             FROM source ORDER BY npc_id, hour DESC
         )
-        SELECT l.npc_id, n.name, n.personality, n.tribe, l.world_id, l.hour,
+        SELECT l.npc_id, coalesce(n.name, 'NPC #' || l.npc_id || ' (deleted)') AS name, n.personality, n.tribe,
+               l.world_id, l.hour,
                round(l.avg_rank::numeric, 1)::double precision AS rank,
                round(l.avg_population::numeric)::bigint AS population,
                round(l.production_rate::numeric)::bigint AS production_rate,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import hashlib
 
@@ -98,7 +99,7 @@ def dashboard(request, slug: str):
         chart.csv_query = _query_with(request, csv=chart.id)
     context.update(
         charts=charts,
-        auto_refresh=filters.time_range.is_recent() and filters.time_range.span.days < 1,
+        auto_refresh=filters.time_range.is_recent() and filters.time_range.span <= datetime.timedelta(days=1),
     )
     return render(request, "analytics/dashboard.html", context)
 

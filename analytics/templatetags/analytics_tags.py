@@ -16,7 +16,7 @@ def table_cell(chart, row: dict, column: str):
     if value is None:
         text = "—"
     elif isinstance(value, float):
-        text = f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+        text = f"{value:,.3f}" if abs(value) < 1 else f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
     elif isinstance(value, int):
         text = f"{value:,}"
     elif isinstance(value, datetime.datetime):

@@ -87,7 +87,7 @@ def test_latest_standings(metrics):
     filters = DashboardFilters("custom", TimeRange(T0 - 10 * H, T0 + 2 * H))
     rows = selectors.latest_standings(filters)
     assert [(r["npc_id"], r["name"], r["population"], r["rank"]) for r in rows] == [
-        (1, npc.name, 400, 3.0), (2, None, 50, 10.0)]
+        (1, npc.name, 400, 3.0), (2, "NPC #2 (deleted)", 50, 10.0)]
 
 
 def test_decision_stats_by_type():
