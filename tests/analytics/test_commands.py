@@ -132,3 +132,10 @@ def test_demo_seed_is_idempotent_and_rolled_up(raw_sql):
     assert rollup.dirty_hours() == []
     # One sample an hour: the seed's total_wood_produced is then exactly wood produced.
     assert raw_sql("SELECT bool_and(total_wood_produced = avg_wood_production) FROM npc_metrics_hourly") == [(True,)]
+
+
+def test_ingest_accepts_quoted_fields_and_crlf_line_ends(tmp_path, raw_sql):
+    path = tmp_path / "windows.csv"
+    path.write_bytes(b'npc_id,time,world_id\r\n5,"2026-11-02T10:00:00+00:00","demo"\r\n6,2026-11-02T10:00:00Z,demo\r\n')
+    assert "loaded 2 rows" in run("ingest_metrics", str(path))
+    assert raw_sql("SELECT npc_id, world_id FROM npc_metrics ORDER BY npc_id") == [(5, "demo"), (6, "demo")]
