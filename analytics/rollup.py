@@ -64,7 +64,8 @@ def dirty_hours(using: str = "default", before: datetime.datetime | None = None)
 REFRESH_SQL = f"""
 WITH fresh AS (
     {aggregate_select(HOUR_BUCKET_NATIVE, "WHERE time >= %(first)s AND time < %(stop)s AND "
-                      + HOUR_BUCKET_NATIVE + " = ANY(%(hours)s)")}
+                      # A hashed semi-join: `= ANY(array)` would compare every row with every hour.
+                      + HOUR_BUCKET_NATIVE + " IN (SELECT unnest(%(hours)s::timestamptz[]))")}
 )
 INSERT INTO npc_metrics_hourly ({", ".join(HOURLY_COLUMN_NAMES)})
 SELECT {", ".join(HOURLY_COLUMN_NAMES)} FROM fresh

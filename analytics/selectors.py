@@ -97,7 +97,7 @@ def hourly_source(
     params.update(tail_start=max(start, watermark), rolled_end=min(end, watermark), dirty=dirty)
     parts = [
         f"SELECT {columns} FROM npc_metrics_hourly WHERE hour >= %(start)s AND hour < %(rolled_end)s"
-        f" AND NOT hour = ANY(%(dirty)s){where}",
+        f" AND hour NOT IN (SELECT unnest(%(dirty)s::timestamptz[])){where}",
         raw,
     ]
     dirty_in_range = [h for h in dirty if start <= h < end]
@@ -106,7 +106,7 @@ def hourly_source(
         parts.append(aggregate_select(
             hour_bucket(),
             "WHERE time >= %(dirty_first)s AND time < %(dirty_stop)s AND "
-            f"{hour_bucket()} = ANY(%(dirty)s){where}",
+            f"{hour_bucket()} IN (SELECT unnest(%(dirty)s::timestamptz[])){where}",
         ))
     return "\nUNION ALL\n".join(f"({part})" for part in parts), params
 
