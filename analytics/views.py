@@ -110,8 +110,17 @@ def _csv_response(chart, filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(chart.columns)
     for row in chart.rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in chart.columns])
+        writer.writerow([_csv_cell(row.get(c)) for c in chart.columns])
     return response
+
+
+def _csv_cell(value):
+    """The value as written; text that a spreadsheet would run as a formula is quoted with a '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @functools.cache

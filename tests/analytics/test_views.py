@@ -225,3 +225,11 @@ def test_query_count_does_not_grow_with_npcs(analyst_client, django_assert_max_n
     cache.clear()
     with django_assert_max_num_queries(8):
         assert analyst_client.get(url(slug, **query)).status_code == 200
+
+
+def test_csv_neutralises_spreadsheet_formulas():
+    from analytics.charts import Chart
+    from analytics.views import _csv_response
+
+    chart = Chart("t", "t", [{"name": "=HYPERLINK(1)", "value": -3}], ["name", "value"])
+    assert _csv_response(chart, "t.csv").content.decode().splitlines()[1] == "'=HYPERLINK(1),-3"
