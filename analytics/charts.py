@@ -36,7 +36,7 @@ class Chart:
 def _figure(fig: go.Figure, *, y_title: str = "", x_title: str = "") -> dict:
     fig.update_layout(
         margin={"l": 50, "r": 20, "t": 30, "b": 40}, height=340, hovermode="x unified",
-        legend={"orientation": "h", "y": -0.2}, xaxis_title=x_title, yaxis_title=y_title,
+        legend={"orientation": "h", "y": -0.3 if x_title else -0.2}, xaxis_title=x_title, yaxis_title=y_title,
     )
     data = fig.to_plotly_json()
     data["layout"].pop("template", None)  # plotly.js's own default; keeps pages small
@@ -350,3 +350,20 @@ def diplomacy_charts(messages: list[dict], graph: dict) -> list[Chart]:
                     note="Edge colour: red = distrust, green = trust; width grows with |trust|. "
                          "Click a legend entry to hide an alliance.")
     return [sent, rates, network]
+
+
+def fit_time_range(charts: list[Chart], start, end, bucket_ms: float) -> list[Chart]:
+    """Show the whole chosen range on every time chart, and give event bars their bucket's width.
+
+    Without this a single bucket of data is drawn on a millisecond-wide axis.
+    """
+    for chart in charts:
+        if chart.figure is None or not chart.columns or chart.columns[0] != "bucket":
+            continue
+        chart.figure["layout"].setdefault("xaxis", {})["range"] = [start.isoformat(), end.isoformat()]
+        for trace in chart.figure["data"]:
+            if trace.get("type") == "bar":
+                trace["width"] = bucket_ms * 0.9
+                trace["xperiod"] = bucket_ms
+                trace["xperiodalignment"] = "start"
+    return charts

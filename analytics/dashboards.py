@@ -91,5 +91,12 @@ DASHBOARDS = {
 }
 
 
+def draw(board: Dashboard, filters: DashboardFilters, context: dict) -> list[charts.Chart]:
+    """Load the board's data and draw it, every time axis spanning the chosen range."""
+    time_range = filters.time_range
+    return charts.fit_time_range(board.draw(board.load(filters), context), time_range.start, time_range.end,
+                                 time_range.event_bucket.total_seconds() * 1000)
+
+
 def default_world() -> str:
     return settings.NPCADMIN_WORLDS[0]

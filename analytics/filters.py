@@ -43,6 +43,11 @@ class TimeRange:
         return datetime.timedelta(days=1)
 
     @property
+    def event_bucket(self) -> datetime.timedelta:
+        """Resolution of event counts (decisions, battles, trades): at least an hour."""
+        return max(self.bucket, datetime.timedelta(hours=1))
+
+    @property
     def bucket_label(self) -> str:
         minutes = int(self.bucket.total_seconds() // 60)
         return {5: "5 minutes", 60: "1 hour", 1440: "1 day"}.get(minutes, f"{minutes} minutes")

@@ -271,7 +271,7 @@ def decision_stats_by_type(filters: DashboardFilters, *, using: str = "default")
 
 def decision_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
     """Decisions per bucket, LLM and rule-based."""
-    params: dict = {"bucket": max(filters.time_range.bucket, datetime.timedelta(hours=1))}
+    params: dict = {"bucket": filters.time_range.event_bucket}
     where = _event_filters(filters, "created_at", params)
     query = f"""
         SELECT date_bin(%(bucket)s, created_at, {ORIGIN}) AS bucket,
@@ -317,7 +317,7 @@ def battle_stats(filters: DashboardFilters, *, using: str = "default") -> list[d
 
 
 def battle_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
-    params: dict = {"bucket": max(filters.time_range.bucket, datetime.timedelta(hours=1))}
+    params: dict = {"bucket": filters.time_range.event_bucket}
     where = _event_filters(filters, "occurred_at", params)
     query = f"""
         SELECT date_bin(%(bucket)s, occurred_at, {ORIGIN}) AS bucket, count(*) AS battles,
@@ -329,7 +329,7 @@ def battle_series(filters: DashboardFilters, *, using: str = "default") -> list[
 
 def trade_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
     """Trades per bucket and status."""
-    params: dict = {"bucket": max(filters.time_range.bucket, datetime.timedelta(hours=1))}
+    params: dict = {"bucket": filters.time_range.event_bucket}
     where = _event_filters(filters, "created_at", params)
     query = f"""
         SELECT date_bin(%(bucket)s, created_at, {ORIGIN}) AS bucket, coalesce(trade_status, 'unknown') AS status,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from analytics.cache import cached_dashboard_data
-from analytics.dashboards import DASHBOARDS, default_world
+from analytics.dashboards import DASHBOARDS, default_world, draw
 from analytics.filters import QUICK_RANGES, DashboardFilterForm
 
 PERMISSION = "analytics.view_dashboards"
@@ -87,7 +87,7 @@ def dashboard(request, slug: str):
     npc_url = reverse("analytics:dashboard", args=["npc"]) + "?" + _query_with(request, npc="{npc_id}", csv=None)
     context_for_charts = {"npc_url": npc_url.replace("%7Bnpc_id%7D", "{npc_id}")}
     # The drawn charts are cached, not only the rows: building Plotly figures costs as much as the SQL.
-    charts = cached_dashboard_data(slug, filters, lambda f: board.draw(board.load(f), context_for_charts))
+    charts = cached_dashboard_data(slug, filters, lambda f: draw(board, f, context_for_charts))
 
     wanted = request.GET.get("csv")
     if wanted:

@@ -48,6 +48,7 @@ def test_every_dashboard_draws_its_charts_and_the_range_can_change(gm_page, worl
         page.wait_for_selector("div.chart .main-svg")
         drawn = page.locator("div.chart .main-svg").count()
         assert drawn >= page.locator("div.chart").count() > 0, slug
+        page.screenshot(path=f"/tmp/npcadmin-analytics-{slug}.png", full_page=True)
 
     page.goto(f"{page.base_url}/analytics/overview/?range=7d")
     page.wait_for_selector("#chart-population .main-svg")
