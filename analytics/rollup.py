@@ -1,11 +1,12 @@
 """Incremental refresh of the native `npc_metrics_hourly` rollup table.
 
 The statement triggers on `npc_metrics` write each changed hour into `npc_metrics_hourly_dirty`.
-A refresh takes the dirty hours older than the current hour, recomputes exactly those buckets
-from the raw rows (the SQL of `analytics.storage.aggregate_select`) and moves the watermark to
-the start of the current hour. Hours at or after the watermark are answered from the raw table
-by the selectors, like TimescaleDB's real-time aggregation; on TimescaleDB the refresh is
-delegated to `refresh_continuous_aggregate`.
+A refresh takes every dirty hour, recomputes exactly those buckets from the raw rows (the SQL of
+`analytics.storage.aggregate_select`) and moves the watermark to the start of the current hour.
+The current hour is materialized too (as far as it has been written), so plain SQL on the table
+sees it after a refresh; the selectors nevertheless answer hours at or after the watermark, and
+hours written since the refresh, from the raw table, like TimescaleDB's real-time aggregation.
+On TimescaleDB the refresh is delegated to `refresh_continuous_aggregate`.
 """
 
 from __future__ import annotations
@@ -79,15 +80,15 @@ def refresh_metrics_hourly(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> RefreshResult:
-    """Roll up every dirty complete hour (before the current one) and advance the watermark."""
+    """Roll up every dirty hour and advance the watermark to the start of the current hour."""
     now = now or timezone.now()
     current_hour = hour_floor(now)
     if metrics_backend(using) == TIMESCALEDB:
         return _refresh_timescale(current_hour, using, dry_run)
 
-    hours = dirty_hours(using, before=current_hour)
+    hours = dirty_hours(using)
     if dry_run:
-        return RefreshResult(len(hours), 0, current_hour, len(dirty_hours(using)) - len(hours))
+        return RefreshResult(len(hours), 0, current_hour, len(hours))
     rows = 0
     for start in range(0, len(hours), BATCH_HOURS):
         batch = hours[start : start + BATCH_HOURS]

@@ -14,6 +14,13 @@ def build_storage(apps, schema_editor):
     from analytics import partitions, storage
 
     alias = schema_editor.connection.alias
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('npc_metrics') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            raise RuntimeError(
+                "npc_metrics already exists (created outside Django?). Rename it, run the migration, then "
+                "INSERT INTO npc_metrics SELECT * FROM the old table; see docs/analytics.md."
+            )
     backend = storage.chosen_backend(alias)
     storage.forget_backend()
     with schema_editor.connection.cursor() as cursor:

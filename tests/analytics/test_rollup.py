@@ -74,17 +74,21 @@ def test_refresh_recomputes_only_buckets_touched_since_the_last_one(samples, raw
     assert metrics_hourly_refresh(now=NOW).buckets == 0
 
 
-def test_the_current_hour_is_not_rolled_up_but_answered_from_raw(samples, raw_sql):
+def test_the_newest_hour_is_answered_from_raw_samples(samples, raw_sql):
     NPCMetricFactory(time=T0 + 2 * H + datetime.timedelta(minutes=10), npc_id=1, population=999)
     metrics_hourly_refresh(now=NOW)
     assert rollup.watermark() == T0 + 2 * H
-    assert raw_sql("SELECT count(*) FROM npc_metrics_hourly WHERE hour = %s", [T0 + 2 * H]) == [(0,)]
-    assert rollup.dirty_hours() == [T0 + 2 * H]
+    # Plain SQL on the table sees the current hour as far as it was written at the refresh...
+    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly WHERE hour = %s", [T0 + 2 * H]) == [(999.0,)]
+    assert rollup.dirty_hours() == []
+    # ... the selectors read it from raw samples, so a sample written since is already counted.
+    NPCMetricFactory(time=T0 + 2 * H + datetime.timedelta(minutes=20), npc_id=1, population=1001)
     sql, params = selectors.hourly_source(start=T0, end=T0 + 3 * H, npc_ids=[1])
     rows = {r["hour"]: r for r in selectors._fetch(sql, params)}
     assert sorted(rows) == [T0, T0 + H, T0 + 2 * H]
-    assert rows[T0 + 2 * H]["avg_population"] == 999
+    assert rows[T0 + 2 * H]["avg_population"] == 1000
     assert rows[T0]["avg_population"] == 150
+    assert "FROM npc_metrics " in sql and "time >= %(tail_start)s" in sql and params["tail_start"] == T0 + 2 * H
 
 
 def test_late_samples_in_rolled_up_hours_are_answered_exactly_before_the_next_refresh(samples):

@@ -23,12 +23,11 @@ class Command(BaseCommand):
         backend = metrics_backend()
         if dry_run:
             result = metrics_hourly_refresh(dry_run=True)
-            self.stdout.write(f"{backend}: would roll up {result.buckets} hours; "
-                              f"{result.pending} newer ones stay answered from raw samples")
+            self.stdout.write(f"{backend}: would roll up {result.buckets} hours")
             return
         bar = tqdm(total=len(dirty_hours()), unit=" hours", desc="rollup",
                    disable=verbosity < 1 or not sys.stderr.isatty() or backend == TIMESCALEDB)
         with bar:
             result = metrics_hourly_refresh(progress=lambda done, total: bar.update(done - bar.n))
         self.stdout.write(f"{backend}: rolled up {result.buckets} hours ({result.rows} rows); "
-                          f"watermark {result.watermark:%Y-%m-%d %H:%M} UTC; {result.pending} hours pending")
+                          f"watermark {result.watermark:%Y-%m-%d %H:%M} UTC; {result.pending} hours written meanwhile")
