@@ -107,3 +107,23 @@ def test_timescaledb_hypertable_and_continuous_aggregate():
         cursor.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = "
                        "'policy_refresh_continuous_aggregate'")
         assert cursor.fetchone()[0] == 1
+
+
+def test_backend_choice_follows_the_setting(settings):
+    settings.NPCADMIN_METRICS_STORAGE = "native"
+    assert storage.chosen_backend() == storage.NATIVE
+    settings.NPCADMIN_METRICS_STORAGE = "auto"
+    expected = storage.TIMESCALEDB if storage.timescaledb_installable() else storage.NATIVE
+    assert storage.chosen_backend() == expected
+    if not storage.timescaledb_installable():
+        settings.NPCADMIN_METRICS_STORAGE = "timescaledb"
+        with pytest.raises(RuntimeError, match="no preloaded TimescaleDB"):
+            storage.chosen_backend()
+
+
+def test_the_continuous_aggregate_and_the_rollup_share_one_definition():
+    native = storage.aggregate_select(storage.HOUR_BUCKET_NATIVE)
+    timescale = next(sql for sql in storage.TIMESCALE_SQL if "timescaledb.continuous" in sql)
+    assert native.replace(storage.HOUR_BUCKET_NATIVE, storage.HOUR_BUCKET_TIMESCALE) in timescale
+    assert "materialized_only = false" in timescale
+    assert any("add_continuous_aggregate_policy" in sql for sql in storage.TIMESCALE_SQL)
