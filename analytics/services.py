@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 
+from django.db import connections, transaction
 from django.utils import timezone
 
-from analytics import generator, ingest, rollup, storage
+from analytics import generator, ingest, partitions, rollup, storage
 from analytics.cache import bump_cache_version as analytics_cache_bump
 from analytics.selectors import metric_subjects
 
@@ -56,8 +57,6 @@ def metrics_generate(
 
 def metrics_delete(*, npc_ids: list[int] | None = None, using: str = "default") -> None:
     """Remove samples (all, or of some NPCs) and the rollup rows built from them."""
-    from django.db import connections, transaction
-
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         if npc_ids is None:
             # TRUNCATE fires no row/statement DELETE trigger: clear the derived tables by hand.
@@ -74,8 +73,6 @@ def metrics_hourly_refresh(
     progress: Callable[[int, int], None] | None = None, using: str = "default",
 ) -> rollup.RefreshResult:
     """Roll up the hour buckets changed since the last refresh (see analytics.rollup)."""
-    from analytics import partitions
-
     result = rollup.refresh_metrics_hourly(now=now, using=using, dry_run=dry_run, progress=progress)
     if not dry_run:
         partitions.ensure_months_ahead((now or timezone.now()).date(), using=using)

@@ -127,3 +127,13 @@ def test_the_continuous_aggregate_and_the_rollup_share_one_definition():
     assert native.replace(storage.HOUR_BUCKET_NATIVE, storage.HOUR_BUCKET_TIMESCALE) in timescale
     assert "materialized_only = false" in timescale
     assert any("add_continuous_aggregate_policy" in sql for sql in storage.TIMESCALE_SQL)
+
+
+def test_engine_upserts_mark_hours_dirty(raw_sql):
+    upsert = ("INSERT INTO npc_metrics (time, npc_id, population) VALUES (%s, 1, %s) "
+              "ON CONFLICT (time, npc_id) DO UPDATE SET population = EXCLUDED.population")
+    raw_sql(upsert, ["2026-11-02 10:05+00", 10])
+    raw_sql("DELETE FROM npc_metrics_hourly_dirty")
+    raw_sql(upsert, ["2026-11-02 10:05+00", 20])
+    assert raw_sql("SELECT count(*) FROM npc_metrics_hourly_dirty") == [(1,)]
+    assert raw_sql("SELECT population FROM npc_metrics") == [(20,)]
