@@ -128,6 +128,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 NPCADMIN_MEMORY_PARTITIONS_AHEAD = env.int("NPCADMIN_MEMORY_PARTITIONS_AHEAD", default=3)
 NPCADMIN_MEMORY_RETENTION_MONTHS = env.int("NPCADMIN_MEMORY_RETENTION_MONTHS", default=0)
 
+# npc_metrics storage built by the analytics migrations: auto (TimescaleDB when the server has it
+# preloaded, else native partitions + rollup table), timescaledb (required) or native.
+NPCADMIN_METRICS_STORAGE = env.str("NPCADMIN_METRICS_STORAGE", default="auto")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,431 @@
+"""Reads behind the dashboards: plain rows (lists of dicts) that `analytics.charts` draws.
+
+Metric charts read `npc_metrics_hourly` (5-minute buckets from raw samples only for ranges up
+to 6 hours). On the native backend the hourly source is the rollup table for refreshed hours
+plus the raw table, aggregated by the same SQL, for hours at or after the watermark and for
+hours written since the last refresh; on TimescaleDB it is the continuous aggregate, whose
+real-time aggregation does the same. Every selector runs a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.db import connections
+
+from analytics.filters import DashboardFilters
+from analytics.storage import HOURLY_COLUMN_NAMES, TIMESCALEDB, aggregate_select, hour_bucket, metrics_backend
+
+ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
+ADDITIVE = (
+    "population", "wood", "clay", "iron", "wheat",
+    "wood_production", "clay_production", "iron_production", "wheat_production",
+    "offensive_power", "defensive_power", "total_troops", "villages",
+)
+MEAN = ("rank", "economic_efficiency", "military_efficiency", "diplomatic_score")
+PRODUCTION = ("wood_production", "clay_production", "iron_production", "wheat_production")
+
+
+def _fetch(sql: str, params, using: str = "default") -> list[dict]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def metric_subjects(*, npc_ids: Sequence[int] | None = None, world_id: str | None = None):
+    """(npc_id, world_id, personality) of NPCs with a world state, first world first."""
+    from npcs.models import NPCWorldState
+
+    states = NPCWorldState.objects.order_by("npc_id", "id")
+    if npc_ids is not None:
+        states = states.filter(npc_id__in=npc_ids)
+    if world_id:
+        states = states.filter(world_id=world_id)
+    return list(states.values_list("npc_id", "world_id", "npc__personality"))
+
+
+def _metric_filters(world_id: str | None, npc_ids: Sequence[int] | None, params: dict) -> str:
+    clauses = []
+    if world_id:
+        clauses.append("world_id = %(world_id)s")
+        params["world_id"] = world_id
+    if npc_ids:
+        clauses.append("npc_id = ANY(%(npc_ids)s)")
+        params["npc_ids"] = list(npc_ids)
+    return "".join(f" AND {c}" for c in clauses)
+
+
+def rollup_state(using: str = "default") -> tuple[datetime.datetime | None, list[datetime.datetime]]:
+    """(watermark, dirty hours before it): what the rollup table cannot answer yet."""
+    rows = _fetch(
+        "SELECT w.watermark, ARRAY(SELECT hour FROM npc_metrics_hourly_dirty d "
+        "WHERE d.hour < w.watermark ORDER BY hour) AS dirty FROM npc_metrics_hourly_watermark w",
+        {}, using,
+    )
+    if not rows:
+        return None, []
+    return rows[0]["watermark"], list(rows[0]["dirty"] or [])
+
+
+def hourly_source(
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    world_id: str | None = None,
+    npc_ids: Sequence[int] | None = None,
+    using: str = "default",
+) -> tuple[str, dict]:
+    """SQL (and params) yielding `npc_metrics_hourly` rows for hours in [start, end), always up to date.
+
+    Native backend: refreshed hours from the rollup table, the rest aggregated from raw samples
+    (hours ≥ watermark, and older hours changed since the refresh). Costs one query to read the
+    watermark. TimescaleDB: the continuous aggregate (real-time aggregation is on).
+    """
+    params: dict = {"start": start, "end": end}
+    where = _metric_filters(world_id, npc_ids, params)
+    columns = ", ".join(HOURLY_COLUMN_NAMES)
+    if metrics_backend(using) == TIMESCALEDB:
+        return (f"SELECT {columns} FROM npc_metrics_hourly WHERE hour >= %(start)s AND hour < %(end)s{where}",
+                params)
+    watermark, dirty = rollup_state(using)
+    raw = aggregate_select(hour_bucket(), "WHERE time >= %(tail_start)s AND time < %(end)s" + where)
+    if watermark is None:
+        params["tail_start"] = start
+        return raw, params
+    params.update(tail_start=max(start, watermark), rolled_end=min(end, watermark), dirty=dirty)
+    parts = [
+        f"SELECT {columns} FROM npc_metrics_hourly WHERE hour >= %(start)s AND hour < %(rolled_end)s"
+        f" AND hour NOT IN (SELECT unnest(%(dirty)s::timestamptz[])){where}",
+        raw,
+    ]
+    dirty_in_range = [h for h in dirty if start <= h < end]
+    if dirty_in_range:
+        params.update(dirty_first=dirty_in_range[0], dirty_stop=dirty_in_range[-1] + datetime.timedelta(hours=1))
+        parts.append(aggregate_select(
+            hour_bucket(),
+            "WHERE time >= %(dirty_first)s AND time < %(dirty_stop)s AND "
+            f"{hour_bucket()} IN (SELECT unnest(%(dirty)s::timestamptz[])){where}",
+        ))
+    return "\nUNION ALL\n".join(f"({part})" for part in parts), params
+
+
+def fine_source(*, start, end, world_id=None, npc_ids=None) -> tuple[str, dict]:
+    """Like `hourly_source` but in 5-minute buckets straight from raw samples (short ranges only)."""
+    params: dict = {"tail_start": start, "end": end}
+    where = _metric_filters(world_id, npc_ids, params)
+    bucket = f"date_bin('5 minutes', time, {ORIGIN})"
+    return aggregate_select(bucket, "WHERE time >= %(tail_start)s AND time < %(end)s" + where), params
+
+
+def _source(filters: DashboardFilters, npc_ids=None, using="default") -> tuple[str, dict, float]:
+    """The source for the filters' range and its base bucket length in hours."""
+    time_range = filters.time_range
+    npc_ids = npc_ids if npc_ids is not None else ([filters.npc_id] if filters.npc_id else None)
+    if time_range.reads_raw:
+        sql, params = fine_source(start=time_range.start, end=time_range.end,
+                                  world_id=filters.world_id, npc_ids=npc_ids)
+        return sql, params, 5 / 60
+    start = time_range.start.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    sql, params = hourly_source(start=start, end=time_range.end, world_id=filters.world_id,
+                                npc_ids=npc_ids, using=using)
+    return sql, params, 1.0
+
+
+def metric_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Per chart bucket: totals over NPCs (population, resources, production, army), mean rank and scores.
+
+    `*_produced` are resources actually produced in the bucket, ≈ Σ hourly average rate × 1 h;
+    `total_wood_produced` is the seed's column summed as it is (sum of rate samples, flaw 8).
+    """
+    sql, params, base_hours = _source(filters, using=using)
+    params.update(bucket=filters.time_range.bucket, base_hours=base_hours)
+    base_grain = filters.time_range.bucket == datetime.timedelta(hours=base_hours)
+    if base_grain:
+        # One source row per NPC, world and bucket already: no per-NPC regrouping (10x faster).
+        per_npc = ",\n".join(
+            [f"avg_{c} AS {c}" for c in (*ADDITIVE, *MEAN)]
+            + [f"avg_{c} * %(base_hours)s AS {c.removesuffix('_production')}_produced" for c in PRODUCTION]
+            + ["total_wood_produced", "samples"]
+        )
+        per_npc_sql = f"SELECT hour AS bucket, npc_id, {per_npc} FROM source"
+    else:
+        # Coarser buckets: each NPC's sample-weighted average over the bucket's hours first.
+        per_npc = ",\n".join(
+            [f"sum(avg_{c} * samples) / nullif(sum(samples) FILTER (WHERE avg_{c} IS NOT NULL), 0) AS {c}"
+             for c in (*ADDITIVE, *MEAN)]
+            + [f"sum(avg_{c}) * %(base_hours)s AS {c.removesuffix('_production')}_produced" for c in PRODUCTION]
+            + ["sum(total_wood_produced) AS total_wood_produced", "sum(samples) AS samples"]
+        )
+        per_npc_sql = (f"SELECT date_bin(%(bucket)s, hour, {ORIGIN}) AS bucket, npc_id, world_id, {per_npc} "
+                       "FROM source GROUP BY 1, 2, 3")
+    outer = ",\n".join(
+        [f"sum({c})::double precision AS {c}" for c in ADDITIVE]
+        + [f"avg({c}) AS {'avg_' + c if c == 'rank' else c}" for c in MEAN]
+        + [f"sum({c.removesuffix('_production')}_produced)::double precision AS "
+           f"{c.removesuffix('_production')}_produced" for c in PRODUCTION]
+        + ["sum(total_wood_produced)::bigint AS total_wood_produced", "sum(samples)::bigint AS samples",
+           "count(*) AS npcs"]
+    )
+    query = f"""
+        WITH source AS ({sql}),
+        per_npc AS ({per_npc_sql})
+        SELECT bucket, {outer} FROM per_npc GROUP BY bucket ORDER BY bucket
+    """
+    rows = _fetch(query, params, using)
+    for row in rows:
+        row["production_rate"] = sum(row[c] or 0 for c in PRODUCTION)
+        row["military_power"] = (row["offensive_power"] or 0) + (row["defensive_power"] or 0)
+    return rows
+
+
+def latest_standings(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Each NPC's most recent hour in the range: rank, population, production, army, with name."""
+    sql, params, _ = _source(filters, using=using)
+    query = f"""
+        WITH source AS ({sql}),
+        latest AS (
+            SELECT DISTINCT ON (npc_id) npc_id, world_id, hour, avg_rank, avg_population,
+                   coalesce(avg_wood_production, 0) + coalesce(avg_clay_production, 0)
+                     + coalesce(avg_iron_production, 0) + coalesce(avg_wheat_production, 0) AS production_rate,
+                   coalesce(avg_offensive_power, 0) + coalesce(avg_defensive_power, 0) AS military_power
+            FROM source ORDER BY npc_id, hour DESC
+        )
+        SELECT l.npc_id, coalesce(n.name, 'NPC #' || l.npc_id || ' (deleted)') AS name, n.personality, n.tribe,
+               l.world_id, l.hour,
+               round(l.avg_rank::numeric, 1)::double precision AS rank,
+               round(l.avg_population::numeric)::bigint AS population,
+               round(l.production_rate::numeric)::bigint AS production_rate,
+               round(l.military_power::numeric)::bigint AS military_power
+        FROM latest l LEFT JOIN npcs n ON n.id = l.npc_id
+        ORDER BY l.avg_population DESC NULLS LAST, l.npc_id
+    """
+    return _fetch(query, params, using)
+
+
+def _event_filters(filters: DashboardFilters, time_column: str, params: dict, npc_column: str = "npc_id",
+                   alias: str = "") -> str:
+    """WHERE clause for the range, world and NPC filters on an event table (`alias.` prefixes columns)."""
+    prefix = f"{alias}." if alias else ""
+    params.update(start=filters.time_range.start, end=filters.time_range.end)
+    where = f"WHERE {prefix}{time_column} >= %(start)s AND {prefix}{time_column} < %(end)s"
+    if filters.world_id:
+        where += f" AND {prefix}world_id = %(world_id)s"
+        params["world_id"] = filters.world_id
+    if filters.npc_id:
+        where += f" AND {prefix}{npc_column} = %(npc_id)s"
+        params["npc_id"] = filters.npc_id
+    return where
+
+
+def npc_timeline_events(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Battles, treaties signed/broken and strategy changes of the filtered NPC, oldest first."""
+    params: dict = {}
+    battle_where = _event_filters(filters, "occurred_at", params)
+    memory_where = battle_where  # same columns in npc_memory
+    decision_where = battle_where.replace("occurred_at", "created_at")
+    query = f"""
+        SELECT occurred_at AS time, 'battle' AS kind,
+               coalesce(result, 'unknown') || ' (' || coalesce(battle_type, 'battle') || ')' AS label,
+               resources_gained - resources_lost AS value
+        FROM npc_battle_history {battle_where}
+        UNION ALL
+        SELECT occurred_at, 'treaty',
+               replace(memory_type, '_', ' ') || coalesce(': ' || (event_data->>'treaty_type'), '')
+                 || coalesce(' with ' || (event_data->>'partner'), ''), NULL
+        FROM npc_memory {memory_where} AND memory_type IN ('treaty_signed', 'treaty_broken')
+        UNION ALL
+        SELECT created_at, 'strategy',
+               'strategy: ' || coalesce(final_decision->>'strategy', final_decision->>'action', 'changed'), NULL
+        FROM npc_decisions {decision_where} AND decision_type = 'strategic'
+        ORDER BY 1
+        LIMIT 2000
+    """
+    return _fetch(query, params, using)
+
+
+def decision_stats_by_type(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Per decision type: volume, LLM share, latency p50/p95/p99, confidence, success of measured outcomes."""
+    params: dict = {}
+    where = _event_filters(filters, "created_at", params)
+    query = f"""
+        SELECT decision_type,
+               count(*) AS decisions,
+               count(*) FILTER (WHERE used_llm) AS llm_decisions,
+               count(*) FILTER (WHERE used_llm)::double precision / count(*) AS llm_share,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p50,
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p95,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p99,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY llm_latency_ms) AS llm_latency_p50,
+               avg(decision_confidence) AS avg_confidence,
+               count(*) FILTER (WHERE outcome_measured) AS measured,
+               count(*) FILTER (WHERE outcome_measured AND outcome_success)::double precision
+                 / nullif(count(*) FILTER (WHERE outcome_measured AND outcome_success IS NOT NULL), 0)
+                 AS success_rate
+        FROM npc_decisions {where}
+        GROUP BY decision_type ORDER BY decision_type
+    """
+    return _fetch(query, params, using)
+
+
+def decision_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Decisions per bucket, LLM and rule-based."""
+    params: dict = {"bucket": filters.time_range.event_bucket}
+    where = _event_filters(filters, "created_at", params)
+    query = f"""
+        SELECT date_bin(%(bucket)s, created_at, {ORIGIN}) AS bucket,
+               count(*) FILTER (WHERE used_llm) AS llm, count(*) FILTER (WHERE NOT used_llm) AS rule
+        FROM npc_decisions {where} GROUP BY 1 ORDER BY 1
+    """
+    return _fetch(query, params, using)
+
+
+def llm_calls_per_npc(filters: DashboardFilters, *, limit: int = 25, using: str = "default") -> list[dict]:
+    """NPCs with the most LLM-backed decisions in the range."""
+    params: dict = {"limit": limit}
+    where = _event_filters(filters, "created_at", params, alias="d")
+    query = f"""
+        SELECT d.npc_id, n.name, n.personality, count(*) FILTER (WHERE d.used_llm) AS llm_calls,
+               count(*) AS decisions
+        FROM npc_decisions d JOIN npcs n ON n.id = d.npc_id {where}
+        GROUP BY d.npc_id, n.name, n.personality
+        HAVING count(*) FILTER (WHERE d.used_llm) > 0
+        ORDER BY llm_calls DESC, d.npc_id LIMIT %(limit)s
+    """
+    return _fetch(query, params, using)
+
+
+def battle_stats(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Per personality and tribe: battles, win rate, prediction accuracy and hit rate, resources."""
+    params: dict = {}
+    where = _event_filters(filters, "occurred_at", params, alias="b")
+    query = f"""
+        SELECT n.personality, n.tribe, count(*) AS battles,
+               count(*) FILTER (WHERE b.result = 'victory') AS victories,
+               count(*) FILTER (WHERE b.result = 'victory')::double precision
+                 / nullif(count(*) FILTER (WHERE b.result IS NOT NULL), 0) AS win_rate,
+               avg(b.prediction_accuracy) AS avg_prediction_accuracy,
+               count(*) FILTER (WHERE b.prediction_made->>'predicted_result' = b.result)::double precision
+                 / nullif(count(*) FILTER (WHERE b.prediction_made ? 'predicted_result'
+                                           AND b.result IS NOT NULL), 0) AS prediction_hit_rate,
+               sum(b.resources_gained)::bigint AS resources_gained, sum(b.resources_lost)::bigint AS resources_lost
+        FROM npc_battle_history b JOIN npcs n ON n.id = b.npc_id {where}
+        GROUP BY n.personality, n.tribe ORDER BY n.personality, n.tribe
+    """
+    return _fetch(query, params, using)
+
+
+def battle_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    params: dict = {"bucket": filters.time_range.event_bucket}
+    where = _event_filters(filters, "occurred_at", params)
+    query = f"""
+        SELECT date_bin(%(bucket)s, occurred_at, {ORIGIN}) AS bucket, count(*) AS battles,
+               sum(resources_gained)::bigint AS resources_gained, sum(resources_lost)::bigint AS resources_lost
+        FROM npc_battle_history {where} GROUP BY 1 ORDER BY 1
+    """
+    return _fetch(query, params, using)
+
+
+def trade_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Trades per bucket and status."""
+    params: dict = {"bucket": filters.time_range.event_bucket}
+    where = _event_filters(filters, "created_at", params)
+    query = f"""
+        SELECT date_bin(%(bucket)s, created_at, {ORIGIN}) AS bucket, coalesce(trade_status, 'unknown') AS status,
+               count(*) AS trades
+        FROM npc_trade_history {where} GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    return _fetch(query, params, using)
+
+
+def trade_rates(filters: DashboardFilters, *, limit: int = 2000, using: str = "default") -> list[dict]:
+    """Exchange rate against the market rate of the most recent trades (a sample for the scatter)."""
+    params: dict = {"limit": limit}
+    where = _event_filters(filters, "created_at", params, alias="t")
+    query = f"""
+        SELECT t.id AS trade, t.npc_id, n.personality, t.offered_resource, t.requested_resource,
+               t.exchange_rate, t.market_rate_at_time AS market_rate, t.profit_margin
+        FROM npc_trade_history t LEFT JOIN npcs n ON n.id = t.npc_id
+        {where} AND t.exchange_rate IS NOT NULL AND t.market_rate_at_time IS NOT NULL
+        ORDER BY t.created_at DESC, t.id DESC LIMIT %(limit)s
+    """
+    return _fetch(query, params, using)
+
+
+def profit_by(filters: DashboardFilters, *, group: str, limit: int = 20, using: str = "default") -> list[dict]:
+    """Average profit margin of completed trades by personality, or by NPC (best and worst)."""
+    params: dict = {"limit": limit}
+    where = _event_filters(filters, "created_at", params, alias="t")
+    where += " AND t.profit_margin IS NOT NULL"
+    if group == "personality":
+        query = f"""
+            SELECT n.personality, count(*) AS trades, avg(t.profit_margin) AS avg_profit_margin,
+                   sum(t.offered_amount)::bigint AS offered
+            FROM npc_trade_history t JOIN npcs n ON n.id = t.npc_id {where}
+            GROUP BY n.personality ORDER BY n.personality
+        """
+        return _fetch(query, params, using)
+    query = f"""
+        WITH per_npc AS (
+            SELECT t.npc_id, n.name, n.personality, count(*) AS trades, avg(t.profit_margin) AS avg_profit_margin
+            FROM npc_trade_history t JOIN npcs n ON n.id = t.npc_id {where}
+            GROUP BY t.npc_id, n.name, n.personality
+        )
+        (SELECT *, 'best' AS side FROM per_npc ORDER BY avg_profit_margin DESC, npc_id LIMIT %(limit)s)
+        UNION ALL
+        (SELECT *, 'worst' FROM per_npc ORDER BY avg_profit_margin ASC, npc_id LIMIT %(limit)s)
+    """
+    return _fetch(query, params, using)
+
+
+def message_stats(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
+    """Per message type: sent, response rate, positive share of responses, objective achieved rate."""
+    params: dict = {}
+    where = _event_filters(filters, "sent_at", params, npc_column="from_npc_id")
+    query = f"""
+        SELECT coalesce(message_type, 'unknown') AS message_type, count(*) AS sent,
+               count(*) FILTER (WHERE response_received)::double precision / count(*) AS response_rate,
+               count(*) FILTER (WHERE response_positive)::double precision
+                 / nullif(count(*) FILTER (WHERE response_received AND response_positive IS NOT NULL), 0)
+                 AS positive_rate,
+               count(*) FILTER (WHERE objective_achieved)::double precision
+                 / nullif(count(*) FILTER (WHERE objective_achieved IS NOT NULL), 0) AS success_rate
+        FROM npc_messages {where} GROUP BY 1 ORDER BY 1
+    """
+    return _fetch(query, params, using)
+
+
+def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: str = "default") -> dict:
+    """Nodes (NPCs with their alliance, other players) and trust edges of one world's current relationships.
+
+    Edges are the `limit` strongest by |trust|, filtered by type, minimum |trust| and NPC; a target
+    whose player id belongs to an NPC of the world is drawn as that NPC.
+    """
+    params: dict = {"world_id": filters.world_id, "limit": limit,
+                    "min_trust": int(filters.get("min_trust", 0) or 0)}
+    where = "r.world_id = %(world_id)s AND abs(r.trust_score) >= %(min_trust)s"
+    if filters.get("relationship_type"):
+        where += " AND r.relationship_type = %(relationship_type)s"
+        params["relationship_type"] = filters.get("relationship_type")
+    if filters.npc_id:
+        where += " AND (r.npc_id = %(npc_id)s OR r.target_player_id = (SELECT player_id FROM npc_world_state"
+        where += " WHERE npc_id = %(npc_id)s AND world_id = %(world_id)s))"
+        params["npc_id"] = filters.npc_id
+    edges = _fetch(f"""
+        SELECT r.npc_id AS source_npc, r.target_player_id, t.npc_id AS target_npc, r.trust_score,
+               r.relationship_type
+        FROM npc_relationships r
+        LEFT JOIN npc_world_state t ON t.world_id = r.world_id AND t.player_id = r.target_player_id
+        WHERE {where}
+        ORDER BY abs(r.trust_score) DESC, r.id LIMIT %(limit)s
+    """, params, using)
+    npc_ids = sorted({e["source_npc"] for e in edges} | {e["target_npc"] for e in edges if e["target_npc"]})
+    nodes = _fetch("""
+        SELECT s.npc_id, n.name, n.personality, s.player_id, s.alliance_id, a.name AS alliance
+        FROM npc_world_state s JOIN npcs n ON n.id = s.npc_id
+        LEFT JOIN npc_alliances a ON a.world_id = s.world_id AND a.alliance_id = s.alliance_id
+        WHERE s.world_id = %(world_id)s AND s.npc_id = ANY(%(ids)s) ORDER BY s.npc_id
+    """, {"world_id": filters.world_id, "ids": npc_ids}, using)
+    players = sorted({e["target_player_id"] for e in edges if not e["target_npc"]})
+    return {"edges": edges, "npcs": nodes, "players": players}

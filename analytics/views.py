@@ -1,0 +1,143 @@
+"""Analyst dashboards: read-only pages (GET only) for staff with `analytics.view_dashboards`."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import functools
+import hashlib
+
+import plotly
+import plotly.offline
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from analytics.cache import cached_dashboard_data
+from analytics.dashboards import DASHBOARDS, default_world, draw
+from analytics.filters import QUICK_RANGES, DashboardFilterForm
+
+PERMISSION = "analytics.view_dashboards"
+PLOTLY_VERSION = plotly.__version__
+
+
+def analyst_required(view):
+    """Staff who may view dashboards (superusers, the analyst role); everyone else is refused."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (request.user.is_staff and request.user.has_perm(PERMISSION)):
+            raise PermissionDenied("The analytics dashboards are for staff with the analyst role.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_safe
+@analyst_required
+def index(request):
+    return render(request, "analytics/index.html", {"dashboards": DASHBOARDS.values()})
+
+
+def _query_with(request, **changes) -> str:
+    query = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+@require_safe
+@analyst_required
+def dashboard(request, slug: str):
+    board = DASHBOARDS.get(slug)
+    if board is None:
+        raise Http404("No such dashboard.")
+    if board.needs_world and not request.GET.get("world"):
+        # Keep the URL the whole truth about what is shown (shareable).
+        return HttpResponseRedirect(f"{request.path}?{_query_with(request, world=default_world())}")
+    form = DashboardFilterForm(request.GET or None, extra_fields=board.extra_fields())
+    context = {
+        "board": board, "dashboards": DASHBOARDS.values(), "form": form,
+        "quick_ranges": [(key, label, _query_with(request, range=key, start=None, end=None, csv=None))
+                         for key, (label, _) in QUICK_RANGES.items()],
+        "charts": [], "filters": None, "plotly_version": PLOTLY_VERSION,
+    }
+    if request.GET and not form.is_valid():
+        return render(request, "analytics/dashboard.html", context, status=400)
+    if not request.GET:
+        form = DashboardFilterForm({}, extra_fields=board.extra_fields())
+        form.is_valid()
+        context["form"] = form
+    filters = form.filters()
+    context["filters"] = filters
+    if board.needs_npc and not filters.npc_id:
+        from npcs.models import NPC
+
+        context["npc_choices"] = NPC.objects.order_by("name", "id").values_list("id", "name")
+        return render(request, "analytics/dashboard.html", context)
+    npc_url = reverse("analytics:dashboard", args=["npc"]) + "?" + _query_with(request, npc="{npc_id}", csv=None)
+    context_for_charts = {"npc_url": npc_url.replace("%7Bnpc_id%7D", "{npc_id}")}
+    # The drawn charts are cached, not only the rows: building Plotly figures costs as much as the SQL.
+    charts = cached_dashboard_data(slug, filters, lambda f: draw(board, f, context_for_charts))
+
+    wanted = request.GET.get("csv")
+    if wanted:
+        chart = next((c for c in charts if c.id == wanted), None)
+        if chart is None:
+            raise Http404("No such chart on this dashboard.")
+        return _csv_response(chart, f"{slug}-{chart.id}-{timezone.now():%Y%m%d-%H%M}.csv")
+    for chart in charts:
+        chart.csv_query = _query_with(request, csv=chart.id)
+    context.update(
+        charts=charts,
+        auto_refresh=filters.time_range.is_recent() and filters.time_range.span <= datetime.timedelta(days=1),
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _csv_response(chart, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(chart.columns)
+    for row in chart.rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in chart.columns])
+    return response
+
+
+def _csv_cell(value):
+    """The value as written; text that a spreadsheet would run as a formula is quoted with a '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@functools.cache
+def _plotly_js() -> tuple[str, str]:
+    source = plotly.offline.get_plotlyjs()
+    return source, hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+@require_safe
+def plotly_js(request, version: str = ""):
+    """plotly.min.js from the installed plotly package: no CDN, works offline, cached for a year."""
+    source, etag = _plotly_js()
+    if request.headers.get("If-None-Match") == f'"{etag}"':
+        return HttpResponse(status=304)
+    response = HttpResponse(source, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["ETag"] = f'"{etag}"'
+    return response
+
+

@@ -1,0 +1,235 @@
+"""Dashboards: who may see them, what they show, CSV = chart data, Redis caching, bounded queries."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.cache import cached_dashboard_data, dashboard_cache_key
+from analytics.dashboards import DASHBOARDS
+from analytics.filters import DashboardFilters, TimeRange
+from analytics.services import metrics_hourly_refresh
+from tests.factories.analytics import NPCMetricFactory
+from tests.factories.npcs import (
+    NPCBattleFactory,
+    NPCDecisionFactory,
+    NPCMessageFactory,
+    NPCRelationshipFactory,
+    NPCTradeFactory,
+    NPCWorldStateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+SLUGS = list(DASHBOARDS)
+
+
+def url(slug, **query):
+    from urllib.parse import urlencode
+
+    return reverse("analytics:dashboard", args=[slug]) + ("?" + urlencode(query) if query else "")
+
+
+def make_world(n: int):
+    """n NPCs in testworld, each with 2 days of hourly samples, a decision, battle, trade, message, relationship."""
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    states = [NPCWorldStateFactory(world_id="testworld") for _ in range(n)]
+    for state in states:
+        npc = state.npc
+        for h in range(48):
+            NPCMetricFactory(time=hour - datetime.timedelta(hours=h), npc_id=npc.id, population=100 + h,
+                             rank=state.rank)
+        NPCDecisionFactory(npc=npc, used_llm=True, decision_latency_ms=100)
+        NPCDecisionFactory(npc=npc, decision_type="strategic", final_decision={"strategy": "military"})
+        NPCBattleFactory(npc=npc)
+        NPCTradeFactory(npc=npc)
+        NPCMessageFactory(from_npc=npc, message_type="threat")
+        NPCRelationshipFactory(npc=npc, world_id="testworld", target_player_id=states[0].player_id, trust_score=40)
+    metrics_hourly_refresh()
+    return states
+
+
+# --- access -----------------------------------------------------------------------------------
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    response = client.get(url("overview"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_staff_without_the_dashboards_permission_and_non_staff_are_refused(client, django_user_model, analyst):
+    staff = django_user_model.objects.create_user("staff", is_staff=True)
+    client.force_login(staff)
+    assert client.get(url("overview")).status_code == 403
+    analyst.is_staff = False
+    analyst.save()
+    client.force_login(analyst)
+    assert client.get(url("overview")).status_code == 403
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_analyst_sees_every_dashboard_and_can_change_nothing(analyst_client, slug):
+    response = analyst_client.get(url(slug, range="7d", world="testworld", npc=1), follow=True)
+    assert response.status_code == 200
+    for method in (analyst_client.post, analyst_client.put, analyst_client.delete):
+        assert method(url(slug)).status_code == 405
+    # ... and has no change permission anywhere in the admin.
+    assert analyst_client.get("/admin/npcs/npc/add/").status_code in (302, 403, 404)
+
+
+def test_index_lists_dashboards(analyst_client):
+    response = analyst_client.get(reverse("analytics:index"))
+    assert response.status_code == 200
+    for board in DASHBOARDS.values():
+        assert board.title.encode() in response.content
+
+
+def test_plotly_is_served_locally(client):
+    response = client.get(reverse("analytics:plotly_js", args=["x"]))
+    assert response.status_code == 200 and b"plotly" in response.content[:2000].lower()
+    assert "max-age" in response["Cache-Control"]
+    again = client.get(reverse("analytics:plotly_js", args=["x"]), HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+# --- content ----------------------------------------------------------------------------------
+
+def test_overview_shows_population_and_top_npcs(analyst_client):
+    states = make_world(2)
+    response = analyst_client.get(url("overview", range="7d", world="testworld"))
+    charts = {c.id: c for c in response.context["charts"]}
+    population = charts["population"].figure["data"][0]
+    assert population["y"][-1] == 200  # two NPCs at population 100 in the newest hour
+    assert population["y"][0] == 2 * (100 + 47)
+    assert {r["npc_id"] for r in charts["top_npcs"].rows} == {s.npc_id for s in states}
+    assert b"plotly-" in response.content and b"cdn" not in response.content.lower()
+    assert b'id="auto-refresh"' not in response.content  # a week is not a recent range
+
+
+def test_recent_ranges_auto_refresh(analyst_client):
+    assert b'id="auto-refresh"' in analyst_client.get(url("overview", range="1h")).content
+
+
+def test_npc_page_has_event_markers(analyst_client):
+    [state] = make_world(1)
+    response = analyst_client.get(url("npc", range="7d", npc=state.npc_id))
+    charts = {c.id: c for c in response.context["charts"]}
+    names = [trace.get("name") for trace in charts["military"].figure["data"]]
+    assert {"battles", "strategy changes"} <= set(names)
+    assert {e["kind"] for e in charts["events"].rows} == {"battle", "strategy"}
+
+
+def test_npc_page_without_npc_offers_a_picker(analyst_client):
+    [state] = make_world(1)
+    response = analyst_client.get(url("npc", range="7d"))
+    assert response.status_code == 200 and not response.context["charts"]
+    assert state.npc.name.encode() in response.content
+
+
+def test_diplomacy_puts_the_world_in_the_url(analyst_client):
+    response = analyst_client.get(url("diplomacy", range="7d"))
+    assert response.status_code == 302 and "world=testworld" in response["Location"]
+
+
+def test_invalid_custom_range_is_explained(analyst_client):
+    response = analyst_client.get(url("overview", range="custom", start="2026-01-02T00:00", end="2026-01-01T00:00"))
+    assert response.status_code == 400 and b"after its start" in response.content
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_csv_is_the_data_behind_each_chart(analyst_client, slug):
+    states = make_world(2)
+    query = {"range": "7d", "world": "testworld", "npc": states[0].npc_id} if slug == "npc" else \
+        {"range": "7d", "world": "testworld"}
+    charts = analyst_client.get(url(slug, **query)).context["charts"]
+    assert charts
+    for chart in charts:
+        response = analyst_client.get(url(slug, **query, csv=chart.id))
+        assert response["Content-Type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert list(rows[0] if rows else chart.columns) == chart.columns
+        assert len(rows) == len(chart.rows)
+        for row, source in zip(rows, chart.rows, strict=True):
+            assert row == {c: "" if source.get(c) is None else str(source.get(c)) for c in chart.columns}
+        if chart.figure and chart.rows and chart.columns[0] == "bucket":
+            # Every time-series trace drawn over all rows is one column of the CSV, value for value.
+            for trace in chart.figure["data"]:
+                if len(trace.get("y", ())) == len(rows) and trace.get("x") is not None:
+                    drawn = ["" if v is None else str(v) for v in trace["y"]]
+                    assert any(drawn == [r[c] for r in rows] for c in chart.columns), (chart.id, trace["name"])
+
+
+# --- cache ------------------------------------------------------------------------------------
+
+def test_dashboard_data_is_cached_in_redis_by_filters():
+    now = timezone.now()
+    calls = []
+
+    def build(filters):
+        calls.append(filters)
+        return {"n": len(calls)}
+
+    week = DashboardFilters("7d", TimeRange(now - datetime.timedelta(days=7), now), world_id="testworld")
+    assert cached_dashboard_data("overview", week, build) == {"n": 1}
+    assert cached_dashboard_data("overview", week, build) == {"n": 1}
+    other_world = DashboardFilters("7d", week.time_range, world_id="demo")
+    assert cached_dashboard_data("overview", other_world, build) == {"n": 2}
+    other_npc = DashboardFilters("7d", week.time_range, world_id="testworld", npc_id=3)
+    assert cached_dashboard_data("overview", other_npc, build) == {"n": 3}
+    assert cached_dashboard_data("battles", week, build) == {"n": 4}
+    key = dashboard_cache_key("overview", week)
+    assert key.startswith("analytics:overview:testworld:all:7d:")
+    assert cache.ttl(key) <= 300  # django-redis: a week ending now lives 5 minutes
+
+
+def test_ttl_fits_the_range():
+    now = timezone.now()
+    assert TimeRange(now - datetime.timedelta(hours=1), now).cache_ttl(now) == 30
+    assert TimeRange(now - datetime.timedelta(days=30), now).cache_ttl(now) == 900
+    past = TimeRange(now - datetime.timedelta(days=60), now - datetime.timedelta(days=30))
+    assert past.cache_ttl(now) == 3600
+
+
+def test_second_view_reads_redis_not_postgres(analyst_client):
+    make_world(1)
+    analyst_client.get(url("overview", range="7d"))
+    with CaptureQueriesContext(connection) as queries:
+        analyst_client.get(url("overview", range="7d"))
+    assert not [q for q in queries.captured_queries if "npc_metrics" in q["sql"]]
+
+
+def test_new_data_invalidates_the_cache(analyst_client):
+    make_world(1)
+    first = analyst_client.get(url("overview", range="7d")).context["charts"][0].rows
+    NPCMetricFactory(time=timezone.now() - datetime.timedelta(hours=100), npc_id=99999)
+    metrics_hourly_refresh()
+    second = analyst_client.get(url("overview", range="7d")).context["charts"][0].rows
+    assert len(second) == len(first) + 1
+
+
+# --- query counts -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_query_count_does_not_grow_with_npcs(analyst_client, django_assert_max_num_queries, slug):
+    states = make_world(3)
+    query = {"range": "7d", "world": "testworld", "npc": states[0].npc_id}
+    with django_assert_max_num_queries(8):
+        assert analyst_client.get(url(slug, **query)).status_code == 200
+    make_world(3)
+    cache.clear()
+    with django_assert_max_num_queries(8):
+        assert analyst_client.get(url(slug, **query)).status_code == 200
+
+
+def test_csv_neutralises_spreadsheet_formulas():
+    from analytics.charts import Chart
+    from analytics.views import _csv_response
+
+    chart = Chart("t", "t", [{"name": "=HYPERLINK(1)", "value": -3}], ["name", "value"])
+    assert _csv_response(chart, "t.csv").content.decode().splitlines()[1] == "'=HYPERLINK(1),-3"
