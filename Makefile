@@ -27,6 +27,7 @@ install: .venv/.synced
 run: install
 	$(MANAGE) migrate_all
 	$(MANAGE) seed_demo --npcs $(NPCS)
+	$(MANAGE) create_roles
 	$(MANAGE) collectstatic --no-input -v 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
 	.venv/bin/daphne -b $(HOST) -p $(PORT) npcadmin.asgi:application
