@@ -68,6 +68,16 @@ for _world in NPCADMIN_WORLDS:
     DATABASES[f"world_{_world}"] = _config
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
+# Optional read replica of the global database: global reads go there (docs/scaling.md).
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = db_config(_replica_url)
+    DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True,
+                                TEST={"MIRROR": "default"})
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    DATABASE_ROUTERS = ["npcadmin.routers.ReplicaRouter", *DATABASE_ROUTERS]
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                      "npcadmin.replica.ReplicaPinMiddleware")
+NPCADMIN_REPLICA_PIN_SECONDS = env.int("NPCADMIN_REPLICA_PIN_SECONDS", default=5)
 # When true, the game server owns `villages` in the world databases and we never migrate it.
 NPCADMIN_VILLAGES_UNMANAGED = env.bool("NPCADMIN_VILLAGES_UNMANAGED", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
