@@ -1,0 +1,40 @@
+"""The benchmark scripts run end to end on a tiny scale (their numbers come from real runs)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client, override_settings
+
+from bench import changelist, generate_data
+from npcs.models import NPC, NPCDecision, NPCMemory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generator_copies_scaled_rows_into_monthly_partitions(capsys):
+    assert generate_data.main(["--scale", "0.0001", "--only", "decisions", "--only", "memory"]) == 0
+    assert NPC.objects.filter(name__startswith="bench-npc-").count() == 500
+    assert NPCDecision.objects.count() == 1000 and NPCMemory.objects.count() == 1000
+    assert NPCMemory.objects.filter(expires_at__isnull=False).count() == 300
+    assert "rows/s" in capsys.readouterr().out
+    from npcs.partitions import existing_partitions
+
+    assert len(existing_partitions()) >= 12
+
+
+def test_changelist_timer_measures_the_stock_admin(tmp_path):
+    generate_data.main(["--scale", "0.00001", "--only", "decisions"])
+    user = get_user_model().objects.create_superuser("bench", password="x" * 12)
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        client = Client()
+        client.force_login(user)
+        result = changelist.measure(client, "decisions", "/bench-stock-admin/npcs/npcdecision/?p=1",
+                                    repeat=3, warmup=0, plan_ms=0)
+    assert result.status == 200 and len(result.times_ms) == 3 and result.queries > 0
+    assert "Execution Time" in result.plan
+    target = tmp_path / "benchmarks.md"
+    changelist.write_section(target, changelist.markdown([result], repeat=3, command="x"))
+    changelist.write_section(target, changelist.markdown([result], repeat=3, command="y"))
+    text = target.read_text()
+    assert text.count(changelist.BEGIN) == 1 and "`y`" in text
