@@ -123,6 +123,29 @@ def check_other_databases() -> list[CheckResult]:
     return [check_database(alias) for alias in database_aliases() if alias != "default"]
 
 
+def check_replica_lag() -> list[CheckResult]:
+    """How far the read replica trails the primary (only when `DATABASE_REPLICA_URL` is set)."""
+    if "replica" not in settings.DATABASES:
+        return []
+    name = "replica_lag"
+    limit = float(getattr(settings, "NPCADMIN_REPLICA_MAX_LAG_SECONDS", 30))
+    with connections["replica"].cursor() as cursor:
+        # Caught up (all received WAL replayed) counts as no lag: on an idle primary the replay
+        # timestamp stands still and `now() - timestamp` would grow without any real lag.
+        cursor.execute(
+            "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+            "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+        )
+        in_recovery, lag = cursor.fetchone()
+    if not in_recovery:
+        return [CheckResult(name, WARNING, "the replica alias is not a standby (pg_is_in_recovery() is false)")]
+    details = {"lag_seconds": float(lag) if lag is not None else None}
+    if lag is not None and lag > limit:
+        return [CheckResult(name, ERROR, f"replica is {lag:.0f} s behind the primary (limit {limit:g} s)",
+                            details=details)]
+    return [CheckResult(name, OK, f"replica lag {0 if lag is None else lag:.1f} s", details=details)]
+
+
 def _redis_ping(name: str, url: str) -> CheckResult:
     import redis
 
@@ -260,6 +283,7 @@ def check_metrics_freshness() -> CheckResult:
 BUILTIN_CHECKS: tuple[HealthCheck, ...] = (
     HealthCheck("database:default", check_global_database, cheap=True),
     HealthCheck("databases", check_other_databases),
+    HealthCheck("replica_lag", check_replica_lag),
     HealthCheck("redis:cache", check_redis_cache, cheap=True),
     HealthCheck("redis:runtime", check_redis_runtime),
     HealthCheck("channels", check_channel_layer),

@@ -79,6 +79,7 @@ if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
     MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
                       "npcadmin.replica.ReplicaPinMiddleware")
 NPCADMIN_REPLICA_PIN_SECONDS = env.int("NPCADMIN_REPLICA_PIN_SECONDS", default=5)
+NPCADMIN_REPLICA_MAX_LAG_SECONDS = env.int("NPCADMIN_REPLICA_MAX_LAG_SECONDS", default=30)
 # When true, the game server owns `villages` in the world databases and we never migrate it.
 NPCADMIN_VILLAGES_UNMANAGED = env.bool("NPCADMIN_VILLAGES_UNMANAGED", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -133,6 +134,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # npc_memory partitions: months created ahead, and months kept (0 = keep for ever).
 NPCADMIN_MEMORY_PARTITIONS_AHEAD = env.int("NPCADMIN_MEMORY_PARTITIONS_AHEAD", default=3)
 NPCADMIN_MEMORY_RETENTION_MONTHS = env.int("NPCADMIN_MEMORY_RETENTION_MONTHS", default=0)
+
+# Health checks (`manage.py healthcheck`, `/healthz`; docs/operations.md). Apps add checks to
+# NPCADMIN_HEALTH_CHECKS (dotted paths) or call npcadmin.health.register() in AppConfig.ready().
+NPCADMIN_HEALTH_CHECKS: list[str] = []
+NPCADMIN_HEALTH_TIMEOUT = env.float("NPCADMIN_HEALTH_TIMEOUT", default=3.0)
+NPCADMIN_HEALTH_CACHE_SECONDS = env.float("NPCADMIN_HEALTH_CACHE_SECONDS", default=2.0)
+NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", default=120)
 
 LOGGING = {
     "version": 1,

@@ -141,3 +141,12 @@ def test_replica_is_configuration_only():
     with_replica = _settings_in_subprocess({"DATABASE_REPLICA_URL": "postgres://reader@replica.internal:5432/npcadmin"})
     assert with_replica == ("['npcadmin.routers.ReplicaRouter', 'npcadmin.routers.WorldRouter'] True "
                             "default True")
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_healthcheck_reports_a_replica_that_is_not_a_standby(replica):
+    from npcadmin import health
+
+    (result,) = health.check_replica_lag()
+    assert result.status == "warning" and "not a standby" in result.message
+    assert "database:replica" in [r.name for r in health.check_other_databases()]
