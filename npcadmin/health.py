@@ -147,9 +147,9 @@ def check_replica_lag() -> list[CheckResult]:
 
 
 def _redis_ping(name: str, url: str) -> CheckResult:
-    import redis
+    from npcadmin.redis_topology import client_for
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    client = client_for(url, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()
     except Exception as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, world_database, world_ids
+from npcadmin.redis_topology import apply_sentinel, parse_sentinels
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -107,6 +108,10 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "npcadmin:channels"},
     }
 }
+# Redis behind Sentinel (docs/scaling.md): REDIS_URL's host is then the master's name.
+REDIS_SENTINELS = parse_sentinels(env.list("REDIS_SENTINELS", default=[]))
+if REDIS_SENTINELS:
+    apply_sentinel(caches=CACHES, channel_layers=CHANNEL_LAYERS, redis_url=REDIS_URL, sentinels=REDIS_SENTINELS)
 # The engine's runtime keys (`npc:*`, `llm:*`, ...) live in this Redis database.
 NPCADMIN_RUNTIME_REDIS_URL = env.str("NPCADMIN_RUNTIME_REDIS_URL", default=REDIS_URL)
 
