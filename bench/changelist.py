@@ -40,7 +40,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
-BEGIN, END = "<!-- bench:changelist:begin -->", "<!-- bench:changelist:end -->"
+from bench.report import write_section  # noqa: E402
+
 SITES = {"stock": "/bench-stock-admin", "project": "/admin"}
 TABLES = {
     "npc_decisions": ("npcs/npcdecision/", "decision_type", "military", "created_at"),
@@ -76,8 +77,9 @@ def estimated_rows(table: str) -> int:
         cursor.execute(
             """
             SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c
-            WHERE c.oid = %s::regclass
-               OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass)
+            WHERE c.relkind <> 'p'  -- a partitioned parent's estimate would count its rows twice
+              AND (c.oid = %s::regclass
+                   OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass))
             """,
             [table, table],
         )
@@ -99,7 +101,8 @@ def default_urls() -> list[tuple[str, str]]:
             "unfiltered": {},
             "by NPC": {"npc__id__exact": npc_id},
             "by type": {f"{type_field}__exact": type_value},
-            "by date range": {f"{date_field}__gte": month.isoformat(), f"{date_field}__lt": next_month.isoformat()},
+            "by date range": {f"{date_field}__gte": f"{month.isoformat()} 00:00:00+00:00",
+                              f"{date_field}__lt": f"{next_month.isoformat()} 00:00:00+00:00"},
             f"deep page ({deep})": {"p": deep},
         }
         for site, prefix in SITES.items():
@@ -159,17 +162,6 @@ def markdown(results: list[Measurement], *, repeat: int, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace the section between the markers in `path` (appending it the first time)."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = f"{BEGIN}\n{body}{END}"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Admin changelists\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("urls", nargs="*", help="URLs to time (default: the stock and project changelists)")
@@ -198,7 +190,7 @@ def main(argv=None) -> int:
     command = "python bench/changelist.py " + " ".join(argv if argv is not None else sys.argv[1:])
     body = markdown(results, repeat=args.repeat, command=command.strip())
     if args.write:
-        write_section(args.write, body)
+        write_section(args.write, "changelist", "Admin changelists", body)
         print(f"wrote {args.write}")
     else:
         print("\n" + body)

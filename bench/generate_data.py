@@ -201,6 +201,7 @@ def main(argv=None) -> int:
                         help="TRUNCATE npc_decisions, npc_memory (and npc_metrics) first: destroys all their rows")
     parser.add_argument("--no-input", action="store_true", help="do not ask before --truncate")
     parser.add_argument("--report", type=Path, help="also write the timings as JSON here")
+    parser.add_argument("--write", type=Path, help="update the generator section of this markdown file")
     args = parser.parse_args(argv)
     tables = set(args.only or ["decisions", "memory", "metrics"])
     rng = random.Random(args.seed)
@@ -255,6 +256,23 @@ def main(argv=None) -> int:
     print(f"{'total (COPY)':<30}{total_rows:>14,}{total_seconds:>10.1f}"
           f"{total_rows / total_seconds if total_seconds else 0:>12,.0f}")
     print(f"ANALYZE: {analyze_seconds:.1f} s")
+    if args.write:
+        from bench.report import write_section
+
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        host = connection.settings_dict.get("HOST") or ""
+        server = "the private PostgreSQL (Unix socket)" if host.startswith("/") else f"PostgreSQL at {host}"
+        command = " ".join(argv if argv is not None else sys.argv[1:])
+        lines = [f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
+                 f"(load average {load:.1f} at the end), {server}.",
+                 "", f"Reproduce: `python bench/generate_data.py {command}`",
+                 "", "| table | rows | seconds | rows/s |", "|---|---:|---:|---:|"]
+        for table, (rows, seconds) in results.items():
+            lines.append(f"| {table} | {rows:,} | {seconds:.1f} | {rows / seconds if rows else 0:,.0f} |")
+        lines.append(f"| total (COPY) | {total_rows:,} | {total_seconds:.1f} | "
+                     f"{total_rows / total_seconds if total_seconds else 0:,.0f} |")
+        write_section(args.write, f"generator-{args.scale:g}", f"Data generator, --scale {args.scale:g}",
+                      "\n".join(lines) + "\n")
     if args.report:
         args.report.write_text(json.dumps({"scale": args.scale, "tables": {
             t: {"rows": r, "seconds": round(s, 3)} for t, (r, s) in results.items()}}, indent=2))

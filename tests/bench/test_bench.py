@@ -7,13 +7,17 @@ from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
 from bench import changelist, generate_data
+from bench.report import write_section
 from npcs.models import NPC, NPCDecision, NPCMemory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_generator_copies_scaled_rows_into_monthly_partitions(capsys):
-    assert generate_data.main(["--scale", "0.0001", "--only", "decisions", "--only", "memory"]) == 0
+def test_generator_copies_scaled_rows_into_monthly_partitions(capsys, tmp_path):
+    report = tmp_path / "benchmarks.md"
+    assert generate_data.main(["--scale", "0.0001", "--only", "decisions", "--only", "memory",
+                               "--write", str(report)]) == 0
+    assert "| npc_decisions | 1,000 |" in report.read_text()
     assert NPC.objects.filter(name__startswith="bench-npc-").count() == 500
     assert NPCDecision.objects.count() == 1000 and NPCMemory.objects.count() == 1000
     assert NPCMemory.objects.filter(expires_at__isnull=False).count() == 300
@@ -34,7 +38,7 @@ def test_changelist_timer_measures_the_stock_admin(tmp_path):
     assert result.status == 200 and len(result.times_ms) == 3 and result.queries > 0
     assert "Execution Time" in result.plan
     target = tmp_path / "benchmarks.md"
-    changelist.write_section(target, changelist.markdown([result], repeat=3, command="x"))
-    changelist.write_section(target, changelist.markdown([result], repeat=3, command="y"))
+    write_section(target, "changelist", "Admin changelists", changelist.markdown([result], repeat=3, command="x"))
+    write_section(target, "changelist", "Admin changelists", changelist.markdown([result], repeat=3, command="y"))
     text = target.read_text()
-    assert text.count(changelist.BEGIN) == 1 and "`y`" in text
+    assert text.count("<!-- bench:changelist:begin -->") == 1 and "`y`" in text
