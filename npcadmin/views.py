@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from npcadmin import health
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """200 when every check passes (warnings included), 503 otherwise; `?full=1` runs every check.
 

@@ -130,6 +130,8 @@ def _parse(data: str | bytes | dict) -> dict:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise NPCImportError([f"file: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]) from None
+        except UnicodeDecodeError as exc:
+            raise NPCImportError([f"file: not UTF-8 text (byte {exc.start})"]) from None
     if not isinstance(data, dict):
         raise NPCImportError(["file: the top level must be a JSON object"])
     errors = []
@@ -155,9 +157,13 @@ def _import_records(records: list, report: ImportReport, errors: list[str]) -> N
             continue
         if isinstance(record.get("name"), str):
             label = f"npcs[{index}] {record['name']!r}"
-        unknown = sorted(set(record) - set(NPC_FIELDS) - {"relationships"})
+        unknown = sorted(map(str, set(record) - set(NPC_FIELDS) - {"relationships"}))
         if unknown:
             errors.append(f"{label}: unknown field(s) {', '.join(unknown)}")
+            continue
+        nul = _fields_with_nul(record)
+        if nul:
+            errors.append(f"{label}: NUL characters are not allowed (in {', '.join(nul)})")
             continue
         for key, seen in (("name", seen_names), ("uuid", seen_uuids)):
             value = record.get(key)
@@ -215,7 +221,8 @@ def _apply_npc(record: dict, label: str, errors: list[str]) -> tuple[NPC | None,
         return npc, "invalid"
     if not created and all(getattr(npc, name) == original[name] for name in NPC_FIELDS):
         return npc, "unchanged"
-    npc.save()
+    if not _save(npc, label, errors):
+        return npc, "invalid"
     return npc, "created" if created else "updated"
 
 
@@ -231,9 +238,13 @@ def _apply_relationships(npc: NPC | None, records: list, label: str, report: Imp
         if not isinstance(record, dict):
             errors.append(f"{rel_label}: must be a JSON object")
             continue
-        unknown = sorted(set(record) - set(RELATIONSHIP_FIELDS))
+        unknown = sorted(map(str, set(record) - set(RELATIONSHIP_FIELDS)))
         if unknown:
             errors.append(f"{rel_label}: unknown field(s) {', '.join(unknown)}")
+            continue
+        player = record.get("target_player_id")
+        if isinstance(player, bool) or not isinstance(player, (int, str)):
+            errors.append(f"{rel_label}.target_player_id: must be an integer (got {player!r})")
             continue
         world = record.get("world_id")
         if world not in settings.NPCADMIN_WORLDS:
@@ -262,13 +273,43 @@ def _apply_relationships(npc: NPC | None, records: list, label: str, report: Imp
         if not created and all(getattr(relationship, n) == original[n] for n in RELATIONSHIP_FIELDS):
             report.relationships_unchanged += 1
             continue
-        relationship.save()
+        if not _save(relationship, rel_label, errors):
+            continue
         changed = "changed"
         if created:
             report.relationships_created += 1
         else:
             report.relationships_updated += 1
     return changed
+
+
+def _save(instance: models.Model, label: str, errors: list[str]) -> bool:
+    """Save in a savepoint: a value the database still refuses is reported, not a crash mid-import."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except DatabaseError as exc:
+        errors.append(f"{label}: the database refused the record: {' '.join(str(exc).split())}")
+        if getattr(instance, "_state", None) is not None and instance._state.adding:
+            instance.pk = None
+        return False
+    return True
+
+
+def _fields_with_nul(record: dict) -> list[str]:
+    """Top-level fields holding a NUL character anywhere (PostgreSQL text and JSONB refuse it)."""
+
+    def has_nul(value) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(has_nul(v) for v in value)
+        return False
+
+    return sorted(name for name, value in record.items() if name != "relationships" and has_nul(value)) + (
+        ["relationships"] if has_nul(record.get("relationships")) else [])
 
 
 def _validate(instance: models.Model, label: str, errors: list[str], *, npc_known: bool = True) -> bool:

@@ -193,3 +193,8 @@ def test_connection_unchanged_by_checks():
     health.run_checks()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+
+
+def test_healthz_answers_head_and_refuses_post(client):
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405

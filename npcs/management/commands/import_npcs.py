@@ -18,9 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args, file, dry_run, **options):
         try:
             if file == "-":
-                data = sys.stdin.read()
+                data = sys.stdin.buffer.read()
             else:
-                with open(file, encoding="utf-8") as handle:
+                with open(file, "rb") as handle:  # bytes: the service reports a bad encoding itself
                     data = handle.read()
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
