@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, models, transaction
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from npcs.models import NPC, NPCRelationship
@@ -316,11 +317,20 @@ def _validate(instance: models.Model, label: str, errors: list[str], *, npc_know
     """`clean_fields`, then each constraint on its own so its error names the field it is about."""
     exclude = set() if npc_known else {"npc"}
     problems: dict[str, list[str]] = {}
-    try:
-        instance.clean_fields(exclude=exclude)
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            problems.setdefault(name, []).extend(messages)
+    # Model.clean_fields, field by field, because some fields' to_python raise TypeError on a
+    # value of the wrong JSON type (a list for a date) instead of a ValidationError.
+    for f in instance._meta.fields:
+        if f.name in exclude or f.generated:
+            continue
+        raw = getattr(instance, f.attname)
+        if (f.blank and raw in f.empty_values) or isinstance(raw, DatabaseDefault):
+            continue
+        try:
+            setattr(instance, f.attname, f.clean(raw, instance))
+        except ValidationError as exc:
+            problems.setdefault(f.name, []).extend(exc.messages)
+        except (TypeError, ValueError, OverflowError):
+            problems.setdefault(f.name, []).append(f"{raw!r} is not a valid value for this field.")
     for constraint in instance._meta.constraints:
         fields = _constraint_fields(instance, constraint)
         if fields & set(problems) or (fields & exclude):
