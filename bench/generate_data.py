@@ -3,10 +3,11 @@
 
 At --scale 1: 500 NPCs, 10M `npc_decisions` over the last 12 months, 10M `npc_memory` over
 12 monthly partitions (created first with `npcs.partitions.ensure_months`; 10 % of them
-already expired, for `memory_retention`), and, when the analytics app's `npc_metrics` table
-exists, 500 NPCs × one sample a minute × 60 days = 43.2M metric rows, then the hourly
-aggregate (`manage.py refresh_metrics_hourly`, when that command exists). `--scale 0.01`
-makes everything a hundredth (metrics: a hundredth of the days).
+already expired, for `memory_retention`), both in time order as the engine writes them,
+and, when the analytics app's `npc_metrics` table exists, 500 NPCs × one sample a minute ×
+60 days = 43.2M metric rows, then the hourly aggregate (`manage.py refresh_metrics_hourly`,
+when that command exists). `--scale 0.01` makes everything a hundredth (metrics: a hundredth
+of the days).
 
     .venv/bin/python bench/generate_data.py --scale 0.01            # the private PostgreSQL
     DATABASE_URL=postgres://... .venv/bin/python bench/generate_data.py  # any PostgreSQL
@@ -127,10 +128,14 @@ def decision_rows(n: int, npc_ids: list[int], now: datetime.datetime, rng: rando
                  for i in range(64)]
     finals = [json.dumps({"action": a, "target": rng.randint(1, 9999)})
               for a in ("build", "train", "attack", "trade", "settle") for _ in range(8)]
+    step = span / max(n, 1)
+    first = now - datetime.timedelta(seconds=span)
     for i in range(n):
-        npc = npc_ids[i % len(npc_ids)]
+        npc = npc_ids[rng.randrange(len(npc_ids))]
         world = WORLDS[npc % 2]
-        created = now - datetime.timedelta(seconds=rng.randrange(span))
+        # In time order, as the engine writes them: ids and timestamps correlate like in production
+        # (and index inserts append instead of splitting pages all over the tree).
+        created = first + datetime.timedelta(seconds=i * step + rng.random() * step)
         llm = rng.random() < 0.3
         yield (f"{npc}\t{world}\t{types[rng.randrange(7)]}\t{summaries[i & 63]}\t{'t' if llm else 'f'}\t"
                f"{rng.randint(200, 4000) if llm else NULL}\t{finals[i % 40]}\t{'t' if i % 3 else 'f'}\t"
@@ -147,14 +152,14 @@ def memory_rows(n: int, npc_ids: list[int], months: list[datetime.date], now: da
     events = [json.dumps({"battle_id": rng.randint(1, 10**6), "opponent": f"Player{rng.randint(1, 999)}",
                           "result": rng.choice(["victory", "defeat"])}) for _ in range(64)]
     first = datetime.datetime.combine(months[0], datetime.time(), tzinfo=datetime.UTC)
-    span = int((now - first).total_seconds())
+    step = (now - first).total_seconds() / max(n, 1)
     for i in range(n):
-        npc = npc_ids[i % len(npc_ids)]
-        occurred = first + datetime.timedelta(seconds=rng.randrange(span))
+        npc = npc_ids[rng.randrange(len(npc_ids))]
+        occurred = first + datetime.timedelta(seconds=i * step + rng.random() * step)
         # 10 % expired already (for memory_retention), 20 % expiring later, the rest kept for ever.
         roll = i % 10
         if roll == 0:
-            expires = _ts(now - datetime.timedelta(days=rng.randint(1, 30)))
+            expires = _ts(min(occurred + datetime.timedelta(days=rng.randint(1, 30)), now))
         elif roll < 3:
             expires = _ts(now + datetime.timedelta(days=rng.randint(1, 90)))
         else:
