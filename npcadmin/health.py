@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime
+import functools
 import re
 import threading
 import time
@@ -113,14 +114,6 @@ def check_database(alias: str) -> CheckResult:
     except Exception as exc:
         return CheckResult(name, ERROR, f"unreachable: {_short(exc)}")
     return CheckResult(name, OK, "SELECT 1 ok")
-
-
-def check_global_database() -> CheckResult:
-    return check_database("default")
-
-
-def check_other_databases() -> list[CheckResult]:
-    return [check_database(alias) for alias in database_aliases() if alias != "default"]
 
 
 def check_replica_lag() -> list[CheckResult]:
@@ -280,22 +273,25 @@ def check_metrics_freshness() -> CheckResult:
     return CheckResult(name, OK, f"aggregate up to {latest_hour:%Y-%m-%d %H:%M}", details=details)
 
 
-BUILTIN_CHECKS: tuple[HealthCheck, ...] = (
-    HealthCheck("database:default", check_global_database, cheap=True),
-    HealthCheck("databases", check_other_databases),
-    HealthCheck("replica_lag", check_replica_lag),
-    HealthCheck("redis:cache", check_redis_cache, cheap=True),
-    HealthCheck("redis:runtime", check_redis_runtime),
-    HealthCheck("channels", check_channel_layer),
-    HealthCheck("timescaledb", check_timescaledb),
-    HealthCheck("memory_partitions", check_memory_partitions),
-    HealthCheck("metrics_hourly", check_metrics_freshness),
-)
+def builtin_checks() -> list[HealthCheck]:
+    """The built-in checks; one per database alias, so one hung world cannot hide the others."""
+    databases = [HealthCheck(f"database:{alias}", functools.partial(check_database, alias), cheap=alias == "default")
+                 for alias in database_aliases()]
+    return [
+        *databases,
+        HealthCheck("replica_lag", check_replica_lag),
+        HealthCheck("redis:cache", check_redis_cache, cheap=True),
+        HealthCheck("redis:runtime", check_redis_runtime),
+        HealthCheck("channels", check_channel_layer),
+        HealthCheck("timescaledb", check_timescaledb),
+        HealthCheck("memory_partitions", check_memory_partitions),
+        HealthCheck("metrics_hourly", check_metrics_freshness),
+    ]
 
 
 def all_checks() -> list[HealthCheck]:
     """Built-in checks, then those named in `NPCADMIN_HEALTH_CHECKS`, then registered ones."""
-    checks = list(BUILTIN_CHECKS)
+    checks = builtin_checks()
     for path in getattr(settings, "NPCADMIN_HEALTH_CHECKS", ()):
         func = import_string(path)
         checks.append(HealthCheck(getattr(func, "health_name", path.rsplit(".", 1)[-1]), func,

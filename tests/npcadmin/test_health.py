@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -103,6 +104,19 @@ def test_a_hung_check_is_reported_as_timed_out_without_waiting_for_it():
     assert elapsed < 2
     assert error is not None
     assert "hung_check: timed out after 0.5 s" in out
+
+
+def test_a_hung_world_database_does_not_hide_the_other_worlds():
+    def hang(alias, original=health.check_database):
+        if alias == "world_demo":
+            time.sleep(2)
+        return original(alias)
+
+    with mock.patch.object(health, "check_database", hang):
+        results = {r.name: r for r in health.run_checks(
+            [c for c in health.all_checks() if c.name.startswith("database:")], timeout=1)}
+    assert results["database:world_demo"].message == "timed out after 1 s"
+    assert results["database:world_testworld"].status == "ok"
 
 
 def test_a_check_that_raises_is_an_error_not_a_crash():

@@ -149,4 +149,5 @@ def test_healthcheck_reports_a_replica_that_is_not_a_standby(replica):
 
     (result,) = health.check_replica_lag()
     assert result.status == "warning" and "not a standby" in result.message
-    assert "database:replica" in [r.name for r in health.check_other_databases()]
+    assert "database:replica" in [c.name for c in health.all_checks()]
+    assert health.check_database("replica").status == "ok"
