@@ -1,10 +1,11 @@
 """Deleting memories past their `expires_at`, in small batches that never block the engine.
 
-Each batch is one short transaction::
+Each batch is one short transaction of two statements::
 
-    WITH doomed AS (SELECT id, occurred_at FROM npc_memory WHERE expires_at < :cutoff
-                    ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED)
-    DELETE FROM npc_memory m USING doomed d WHERE m.id = d.id AND m.occurred_at = d.occurred_at
+    SELECT id, occurred_at FROM npc_memory WHERE expires_at < :cutoff
+    ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED;            -- claim (partial index)
+    DELETE FROM npc_memory WHERE id = ANY(:ids)
+      AND occurred_at BETWEEN :first AND :last;                      -- primary key, pruned
 
 `SKIP LOCKED` makes rows the engine is updating right now (and rows another copy of this job
 has claimed) invisible to the batch instead of waited for, so two copies share the work
@@ -26,16 +27,20 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-DELETE_BATCH_SQL = """
-WITH doomed AS (
-    SELECT id, occurred_at FROM npc_memory
-    WHERE expires_at < %(cutoff)s
-    ORDER BY expires_at
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-)
-DELETE FROM npc_memory m USING doomed d
-WHERE m.id = d.id AND m.occurred_at = d.occurred_at
+CLAIM_BATCH_SQL = """
+SELECT id, occurred_at FROM npc_memory
+WHERE expires_at < %(cutoff)s
+ORDER BY expires_at
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+# Two statements, not `DELETE ... USING (claimed rows)`: joined, the planner hash-joins the
+# claimed rows against a sequential scan of every partition (the whole table, each batch).
+# By value, the ids probe each partition's primary key and the occurred_at bounds prune
+# the partitions the batch does not touch.
+DELETE_CLAIMED_SQL = """
+DELETE FROM npc_memory
+WHERE id = ANY(%(ids)s) AND occurred_at >= %(first)s AND occurred_at <= %(last)s
 """
 COUNT_SQL = "SELECT count(*) FROM npc_memory WHERE expires_at < %(cutoff)s"
 LOCK_TIMEOUT = "2s"
@@ -71,7 +76,13 @@ def memory_delete_expired_batch(*, cutoff: datetime.datetime, limit: int) -> int
     """Delete up to `limit` memories expired before `cutoff` in one short transaction; the count."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        cursor.execute(DELETE_BATCH_SQL, {"cutoff": cutoff, "limit": limit})
+        cursor.execute(CLAIM_BATCH_SQL, {"cutoff": cutoff, "limit": limit})
+        claimed = cursor.fetchall()
+        if not claimed:
+            return 0
+        moments = [row[1] for row in claimed]
+        cursor.execute(DELETE_CLAIMED_SQL, {"ids": [row[0] for row in claimed], "first": min(moments),
+                                            "last": max(moments)})
         return cursor.rowcount
 
 
