@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 OK, WARNING, ERROR = "ok", "warning", "error"
+DEGRADED = "degraded"  # the probe's word for "serving, but something non-essential failed"
 _SEVERITY = {OK: 0, WARNING: 1, ERROR: 2}
 
 
@@ -55,22 +56,30 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """A named check; `cheap` ones make up the load balancer's probe (`/healthz` without ?full=1)."""
+    """A named check; `cheap` ones make up the load balancer's probe (`/healthz` without ?full=1).
+
+    `essential` ones decide that probe's status: an instance that cannot reach the global
+    database cannot serve, but one that lost Redis still serves every page (the cache ignores
+    errors), so a Redis outage is reported as degraded instead of taking every instance out
+    of the load balancer at once.
+    """
 
     name: str
     func: Callable[[], CheckResult | list[CheckResult]]
     cheap: bool = False
+    essential: bool = False
 
 
 _registered: list[HealthCheck] = []
 _registry_lock = threading.Lock()
 
 
-def register(func: Callable | None = None, *, name: str | None = None, cheap: bool = False):
+def register(func: Callable | None = None, *, name: str | None = None, cheap: bool = False,
+             essential: bool = False):
     """Add a check (usable as a decorator); apps call it from `AppConfig.ready()`."""
 
     def add(f):
-        check = HealthCheck(name or getattr(f, "health_name", f.__name__), f, cheap=cheap)
+        check = HealthCheck(name or getattr(f, "health_name", f.__name__), f, cheap=cheap, essential=essential)
         with _registry_lock:
             if all(c.name != check.name for c in _registered):
                 _registered.append(check)
@@ -275,7 +284,8 @@ def check_metrics_freshness() -> CheckResult:
 
 def builtin_checks() -> list[HealthCheck]:
     """The built-in checks; one per database alias, so one hung world cannot hide the others."""
-    databases = [HealthCheck(f"database:{alias}", functools.partial(check_database, alias), cheap=alias == "default")
+    databases = [HealthCheck(f"database:{alias}", functools.partial(check_database, alias),
+                             cheap=alias == "default", essential=alias == "default")
                  for alias in database_aliases()]
     return [
         *databases,
@@ -295,7 +305,8 @@ def all_checks() -> list[HealthCheck]:
     for path in getattr(settings, "NPCADMIN_HEALTH_CHECKS", ()):
         func = import_string(path)
         checks.append(HealthCheck(getattr(func, "health_name", path.rsplit(".", 1)[-1]), func,
-                                  cheap=getattr(func, "health_cheap", False)))
+                                  cheap=getattr(func, "health_cheap", False),
+                                  essential=getattr(func, "health_essential", False)))
     with _registry_lock:
         checks.extend(_registered)
     return checks
@@ -348,6 +359,15 @@ def run_checks(checks: Iterable[HealthCheck] | None = None, *, timeout: float | 
 def overall_status(results: Iterable[CheckResult]) -> str:
     worst = max((_SEVERITY[r.status] for r in results), default=0)
     return {0: OK, 1: WARNING, 2: ERROR}[worst]
+
+
+def probe_status(results: Iterable[CheckResult]) -> str:
+    """The load balancer's view: error only when an essential check failed, else ok or degraded."""
+    results = list(results)
+    essential = {c.name for c in all_checks() if c.essential}
+    if any(r.status == ERROR and r.name in essential for r in results):
+        return ERROR
+    return OK if all(r.status == OK for r in results) else DEGRADED
 
 
 _cache_lock = threading.Lock()

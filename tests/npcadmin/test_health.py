@@ -178,11 +178,23 @@ def test_healthz_full_runs_every_check(client):
     assert {"database:world_demo", "channels", "memory_partitions"} <= names
 
 
-def test_healthz_is_503_when_redis_is_down(client):
+def test_healthz_probe_is_degraded_not_down_when_redis_is_down(client):
     with override_settings(REDIS_URL=DEAD_REDIS):
         response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["status"] == "error"
+        full = client.get("/healthz?full=1")
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
+    assert full.status_code == 503 and full.json()["status"] == "error"
+
+
+def test_healthz_probe_is_503_when_the_global_database_is_down(client):
+    config = settings.DATABASES["default"]
+    saved = {k: config.get(k) for k in ("HOST", "PORT")}
+    config.update(HOST="127.0.0.1", PORT="1")  # new connections (the probe's worker thread) fail
+    try:
+        response = client.get("/healthz")
+    finally:
+        config.update(saved)
+    assert response.status_code == 503 and response.json()["status"] == "error"
 
 
 def test_healthz_full_is_503_when_a_world_is_down_and_redacts(client, world_db_down):
