@@ -1,7 +1,7 @@
 """Health checks of everything NPC Admin depends on, for `manage.py healthcheck` and `/healthz`.
 
 A check is a callable taking no argument and returning one `CheckResult` or a list of them
-(one per world database, say). The built-in checks are listed in `BUILTIN_CHECKS`; another
+(one per world database, say). The built-in checks come from `builtin_checks()`; another
 app adds its own either by listing dotted paths in the setting `NPCADMIN_HEALTH_CHECKS` or by
 calling `register(check)` from its `AppConfig.ready()`.
 
