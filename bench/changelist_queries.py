@@ -67,8 +67,9 @@ def main(argv=None) -> int:
             month_end, month_start = cursor.fetchone()
         questions = [
             ("stock: exact count", f"SELECT count(*) FROM {table}", []),
-            ("estimated count", "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class WHERE relkind = 'r' AND "
-             "(oid = %s::regclass OR oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass))",
+            ("estimated count", "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class "
+             "WHERE relkind = 'r' AND (oid = %s::regclass "
+             "OR oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass))",
              [table, table]),
             ("first page", page.format(where=""), []),
             ("by NPC", page.format(where="WHERE npc_id = %s"), [npc_id]),
