@@ -42,3 +42,13 @@ def test_changelist_timer_measures_the_stock_admin(tmp_path):
     write_section(target, "changelist", "Admin changelists", changelist.markdown([result], repeat=3, command="y"))
     text = target.read_text()
     assert text.count("<!-- bench:changelist:begin -->") == 1 and "`y`" in text
+
+
+def test_tuned_query_timer_runs_every_question(tmp_path):
+    from bench import changelist_queries
+
+    generate_data.main(["--scale", "0.00001", "--only", "decisions", "--only", "memory"])
+    target = tmp_path / "benchmarks.md"
+    assert changelist_queries.main(["--repeat", "1", "--write", str(target)]) == 0
+    text = target.read_text()
+    assert text.count("| npc_decisions ·") == 8 and text.count("| npc_memory ·") == 8
