@@ -63,6 +63,9 @@ def main(argv=None) -> int:
             cursor.execute(f"SELECT {when}, id FROM {table} ORDER BY {when} DESC, id DESC OFFSET %s LIMIT 1",
                            [DEEP_OFFSET])
             deep = cursor.fetchone()
+            if deep is None:  # a small table: its oldest row is the deepest page there is
+                cursor.execute(f"SELECT {when}, id FROM {table} ORDER BY {when}, id LIMIT 1")
+                deep = cursor.fetchone()
             cursor.execute(f"SELECT max({when}) - interval '30 days', max({when}) - interval '60 days' FROM {table}")
             month_end, month_start = cursor.fetchone()
         questions = [
@@ -78,7 +81,7 @@ def main(argv=None) -> int:
             ("stock: deep page by OFFSET", f"SELECT * FROM {table} ORDER BY {when} DESC, id DESC "
              f"OFFSET {DEEP_OFFSET} LIMIT 100", []),
             ("deep page by keyset", page.format(where=f"WHERE ({when}, id) < (%s, %s)"),
-             list(deep) if deep else [0, 0]),
+             list(deep)),
         ]
         for label, sql, params in questions:
             median, p95 = timed(sql, params, args.repeat)
