@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from npcadmin.settings.base import *  # noqa: F403
-from npcadmin.settings.base import MIDDLEWARE, SECRET_KEY, TEMPLATES, env
+from npcadmin.settings.base import DATABASES, MIDDLEWARE, SECRET_KEY, TEMPLATES, env
 
 # Django's own deploy check wants 50+ characters with 5+ distinct ones and no insecure prefix.
 if not SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
@@ -18,6 +18,21 @@ if not SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_
         "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
 DEBUG = False  # never from the environment: a debug page leaks settings and SQL
+
+# --- Database connections: a bounded pool per process, not persistent connections ------------
+# Under ASGI every request runs its sync code in a thread of its own, so CONN_MAX_AGE > 0
+# leaves one idle connection behind per request: the load test exhausted PostgreSQL's
+# max_connections ("too many clients") within seconds. Django's psycopg pool hands a
+# connection back at the end of each request and bounds the total per worker process.
+_POOL_MAX = env.int("DJANGO_DB_POOL_MAX_SIZE", default=10)
+for _alias, _config in DATABASES.items():
+    _config["CONN_MAX_AGE"] = 0
+    _config["OPTIONS"]["pool"] = {
+        "min_size": 1 if _alias == "default" else 0,
+        "max_size": _POOL_MAX,
+        # A world that is down must fail its pages fast, not hold them for psycopg's 30 s default.
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=5.0),
+    }
 
 # --- HTTPS ------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
