@@ -23,6 +23,7 @@ SAMPLE_ARGS = {"int": "1", "str": "demo", "slug": "demo", "uuid": str(uuid.uuid4
 def _production(args: list[str], secret: str | None) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production"}
     env.pop("DJANGO_SECRET_KEY", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set in-process by the browser tests' fixtures
     if secret is not None:
         env["DJANGO_SECRET_KEY"] = secret
     return subprocess.run([sys.executable, "manage.py", *args], env=env, capture_output=True, text=True,
