@@ -19,6 +19,7 @@ import contextlib
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 
 WORLD_APP = "worlds"
 WORLD_DB_PREFIX = "world_"
@@ -91,3 +92,65 @@ class WorldRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return is_world_db(db) == (app_label == WORLD_APP)
+
+
+
+# --- Read replica of the global database ---------------------------------------------------
+REPLICA = "replica"
+# Security decisions (a deactivated user, a revoked permission, a logged-out session) must
+# take effect at once, so these apps are always read from the primary.
+PRIMARY_ONLY_APPS = frozenset({"auth", "sessions"})
+_pinned_to_primary: ContextVar[bool] = ContextVar("npcadmin_pinned_to_primary", default=False)
+
+
+def pin_to_primary(pinned: bool = True):
+    """Send this request's (or task's) further reads of global tables to the primary; returns a token."""
+    return _pinned_to_primary.set(pinned)
+
+
+def unpin(token) -> None:
+    _pinned_to_primary.reset(token)
+
+
+def is_pinned_to_primary() -> bool:
+    return _pinned_to_primary.get()
+
+
+class ReplicaRouter:
+    """Global reads go to the `replica` alias (DATABASE_REPLICA_URL), global writes to `default`.
+
+    Listed before `WorldRouter` only when a replica is configured; world models are left to
+    `WorldRouter` (returning None passes the decision on). Reads stay on the primary when
+    they could see stale data otherwise: inside a transaction on `default`, after this
+    request/task wrote anything (read-your-writes), and for a few seconds after a browser
+    posted a form (`ReplicaPinMiddleware` in npcadmin/replica.py).
+    """
+
+    def _is_global(self, model) -> bool:
+        return not (model._meta.app_label == WORLD_APP and not getattr(model, "global_model", False))
+
+    def db_for_read(self, model, **hints):
+        if not self._is_global(model) or REPLICA not in settings.DATABASES:
+            return None
+        if model._meta.app_label in PRIMARY_ONLY_APPS:
+            return DEFAULT_DB_ALIAS
+        if is_pinned_to_primary() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return DEFAULT_DB_ALIAS
+        return REPLICA
+
+    def db_for_write(self, model, **hints):
+        if not self._is_global(model):
+            return None
+        _pinned_to_primary.set(True)  # read-your-writes for the rest of this request/task
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints):
+        same_data = {DEFAULT_DB_ALIAS, REPLICA}
+        if obj1._state.db in same_data and obj2._state.db in same_data:
+            return True
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if db == REPLICA:
+            return False  # the replica follows the primary by replication, never by migrate
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, world_databases, world_ids
+from npcadmin.redis_topology import apply_sentinel, parse_sentinels
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -33,6 +34,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "npcadmin.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -58,7 +60,8 @@ TEMPLATES = [
 
 # --- Databases: the global NPC database and one database per game world -----------------
 DATABASES = {"default": db_config(database_url())}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
+# 0: under ASGI each request thread would keep its own connection (production pools instead).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
@@ -68,6 +71,17 @@ NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", defau
 DATABASES.update(world_databases(NPCADMIN_WORLDS, DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
+# Optional read replica of the global database: global reads go there (docs/scaling.md).
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = db_config(_replica_url)
+    DATABASES["replica"].update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True,
+                                TEST={"MIRROR": "default"})
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    DATABASE_ROUTERS = ["npcadmin.routers.ReplicaRouter", *DATABASE_ROUTERS]
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                      "npcadmin.replica.ReplicaPinMiddleware")
+NPCADMIN_REPLICA_PIN_SECONDS = env.int("NPCADMIN_REPLICA_PIN_SECONDS", default=5)
+NPCADMIN_REPLICA_MAX_LAG_SECONDS = env.int("NPCADMIN_REPLICA_MAX_LAG_SECONDS", default=30)
 # When true, the game server owns `villages` in the world databases and we never migrate it.
 NPCADMIN_VILLAGES_UNMANAGED = env.bool("NPCADMIN_VILLAGES_UNMANAGED", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -95,6 +109,10 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "npcadmin:channels"},
     }
 }
+# Redis behind Sentinel (docs/scaling.md): REDIS_URL's host is then the master's name.
+REDIS_SENTINELS = parse_sentinels(env.list("REDIS_SENTINELS", default=[]))
+if REDIS_SENTINELS:
+    apply_sentinel(caches=CACHES, channel_layers=CHANNEL_LAYERS, redis_url=REDIS_URL, sentinels=REDIS_SENTINELS)
 # The engine's runtime keys (`npc:*`, `llm:*`, ...) live in this Redis database.
 NPCADMIN_RUNTIME_REDIS_URL = env.str("NPCADMIN_RUNTIME_REDIS_URL", default=REDIS_URL)
 # Seconds a runtime Redis command may take before the page says "Redis unavailable"; the
@@ -114,6 +132,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+NPCADMIN_LOGIN_MAX_FAILURES = env.int("NPCADMIN_LOGIN_MAX_FAILURES", default=5)
+NPCADMIN_LOGIN_WINDOW_SECONDS = env.int("NPCADMIN_LOGIN_WINDOW_SECONDS", default=900)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
@@ -131,6 +151,13 @@ NPCADMIN_MEMORY_RETENTION_MONTHS = env.int("NPCADMIN_MEMORY_RETENTION_MONTHS", d
 # npc_metrics storage built by the analytics migrations: auto (TimescaleDB when the server has it
 # preloaded, else native partitions + rollup table), timescaledb (required) or native.
 NPCADMIN_METRICS_STORAGE = env.str("NPCADMIN_METRICS_STORAGE", default="auto")
+
+# Health checks (`manage.py healthcheck`, `/healthz`; docs/operations.md). Apps add checks to
+# NPCADMIN_HEALTH_CHECKS (dotted paths) or call npcadmin.health.register() in AppConfig.ready().
+NPCADMIN_HEALTH_CHECKS: list[str] = []
+NPCADMIN_HEALTH_TIMEOUT = env.float("NPCADMIN_HEALTH_TIMEOUT", default=3.0)
+NPCADMIN_HEALTH_CACHE_SECONDS = env.float("NPCADMIN_HEALTH_CACHE_SECONDS", default=2.0)
+NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", default=120)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,1 @@
+"""Benchmarks: data generators and timing scripts (see docs/benchmarks.md)."""

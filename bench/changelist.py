@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Time admin changelists in-process (Django test Client, logged in as a superuser).
+
+Without URL arguments it measures, for `npc_decisions` and `npc_memory`, the stock Django
+admin (`bench.stock_admin`, mounted at /bench-stock-admin/) and the project's admin at
+/admin/ with the same questions: unfiltered, by NPC, by type, by a one-month date range,
+first page and a deep page. Give URLs as arguments to time others (e.g. the console's own
+filter or cursor parameters). Each URL is fetched --warmup times, then --repeat times;
+the report has median and p95 server time, the query count, the slowest query, and the
+EXPLAIN (ANALYZE, BUFFERS) plan of the slowest query of every URL whose median is over
+--plan-ms. The data comes from bench/generate_data.py.
+
+    .venv/bin/python bench/generate_data.py --scale 0.1
+    .venv/bin/python bench/changelist.py --repeat 20 --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npcadmin.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+
+SITES = {"stock": "/bench-stock-admin", "project": "/admin"}
+TABLES = {
+    "npc_decisions": ("npcs/npcdecision/", "decision_type", "military", "created_at"),
+    "npc_memory": ("npcs/npcmemory/", "memory_type", "battle", "occurred_at"),
+}
+PAGE_SIZE = 100  # the stock admin's list_per_page
+
+
+@dataclass
+class Measurement:
+    label: str
+    url: str
+    status: int = 0
+    times_ms: list[float] = field(default_factory=list)
+    queries: int = 0
+    slowest_sql: str = ""
+    slowest_ms: float = 0.0
+    plan: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def estimated_rows(table: str) -> int:
+    """Planner's estimate summed over partitions (no COUNT(*): that is what we are measuring)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c
+            WHERE c.relkind <> 'p'  -- a partitioned parent's estimate would count its rows twice
+              AND (c.oid = %s::regclass
+                   OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass))
+            """,
+            [table, table],
+        )
+        return cursor.fetchone()[0]
+
+
+def default_urls() -> list[tuple[str, str]]:
+    """(label, url) for every table × site × question."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM npcs WHERE name LIKE 'bench-npc-%%' ORDER BY id LIMIT 1")
+        row = cursor.fetchone()
+    npc_id = row[0] if row else 1
+    month = (datetime.date.today().replace(day=1) - datetime.timedelta(days=80)).replace(day=1)
+    next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+    urls = []
+    for table, (path, type_field, type_value, date_field) in TABLES.items():
+        deep = max(1, estimated_rows(table) // PAGE_SIZE // 2)
+        questions = {
+            "unfiltered": {},
+            "by NPC": {"npc__id__exact": npc_id},
+            "by type": {f"{type_field}__exact": type_value},
+            "by date range": {f"{date_field}__gte": f"{month.isoformat()} 00:00:00+00:00",
+                              f"{date_field}__lt": f"{next_month.isoformat()} 00:00:00+00:00"},
+            f"deep page ({deep})": {"p": deep},
+        }
+        for site, prefix in SITES.items():
+            for question, params in questions.items():
+                query = f"?{urlencode(params)}" if params else ""
+                urls.append((f"{table} · {question} · {site}", f"{prefix}/{path}{query}"))
+    return urls
+
+
+def measure(client: Client, label: str, url: str, *, repeat: int, warmup: int, plan_ms: float) -> Measurement:
+    result = Measurement(label, url)
+    for _ in range(warmup):
+        client.get(url)
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "streaming_content"):
+                b"".join(response.streaming_content)
+            result.times_ms.append((time.perf_counter() - started) * 1000)
+        result.status = response.status_code
+        result.queries = len(captured.captured_queries)
+        slowest = max(captured.captured_queries, key=lambda q: float(q["time"]), default=None)
+        if slowest is not None and float(slowest["time"]) * 1000 >= result.slowest_ms:
+            result.slowest_ms = float(slowest["time"]) * 1000
+            result.slowest_sql = slowest["sql"]
+    if result.median > plan_ms and result.slowest_sql.lstrip().upper().startswith("SELECT"):
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + result.slowest_sql)
+            result.plan = "\n".join(row[0] for row in cursor.fetchall())
+    return result
+
+
+def markdown(results: list[Measurement], *, repeat: int, command: str) -> str:
+    rows = {r.label: r for r in results}
+    lines = [
+        f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {repeat} runs per URL, "
+        f"npc_decisions ≈ {estimated_rows('npc_decisions'):,} rows, npc_memory ≈ {estimated_rows('npc_memory'):,} "
+        f"rows.\n\nReproduce: `{command}`\n",
+        "| changelist | status | median ms | p95 ms | queries | slowest query ms | stock ÷ project (median) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        ratio = ""
+        if r.label.endswith("· project"):
+            stock = rows.get(r.label.replace("· project", "· stock"))
+            if stock and r.status == 200 and stock.status == 200:
+                ratio = f"{stock.median / r.median:.1f}×"
+        lines.append(f"| {r.label} (`{r.url}`) | {r.status} | {r.median:.1f} | {r.p95:.1f} | {r.queries} | "
+                     f"{r.slowest_ms:.1f} | {ratio} |")
+    plans = [r for r in results if r.plan]
+    if plans:
+        lines.append("\nPlans of the slowest query of each changelist over the threshold:\n")
+        for r in plans:
+            lines.append(f"<details><summary>{r.label}: {r.slowest_ms:.0f} ms</summary>\n\n```sql\n"
+                         f"{r.slowest_sql[:2000]}\n```\n\n```\n{r.plan}\n```\n</details>\n")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("urls", nargs="*", help="URLs to time (default: the stock and project changelists)")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--plan-ms", type=float, default=100.0, help="EXPLAIN the slowest query above this median")
+    parser.add_argument("--only", choices=sorted(SITES), help="only the stock or only the project admin")
+    parser.add_argument("--write", type=Path, help="update the changelist section of this markdown file")
+    args = parser.parse_args(argv)
+
+    with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+                           DEBUG=False, SECURE_SSL_REDIRECT=False):
+        user, _ = get_user_model().objects.get_or_create(
+            username="bench-superuser", defaults={"is_staff": True, "is_superuser": True})
+        client = Client()
+        client.force_login(user)
+        urls = [(url, url) for url in args.urls] if args.urls else default_urls()
+        if args.only:
+            urls = [(label, url) for label, url in urls if url.startswith(SITES[args.only] + "/")]
+        results = []
+        for label, url in urls:
+            result = measure(client, label, url, repeat=args.repeat, warmup=args.warmup, plan_ms=args.plan_ms)
+            results.append(result)
+            print(f"{result.status} {result.median:8.1f} ms median {result.p95:8.1f} ms p95 {result.queries:3} queries"
+                  f"  {label}", flush=True)
+    command = "python bench/changelist.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    body = markdown(results, repeat=args.repeat, command=command.strip())
+    if args.write:
+        write_section(args.write, "changelist", "Admin changelists", body)
+        print(f"wrote {args.write}")
+    else:
+        print("\n" + body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

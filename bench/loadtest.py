@@ -1,0 +1,222 @@
+#!/usr/bin/env python
+"""Load test: N concurrent logged-in game masters against the production server, bounded in time.
+
+With `--serve` it starts the production configuration itself on a free loopback port
+(collectstatic into a temporary directory, a random secret key, daphne) and stops it at the
+end; otherwise give `--base-url` of a server that already runs. Each virtual user loops over
+the URLs (the console's changelists, the dashboards, the probe) after logging in through
+the login form as a superuser created here, and every response is timed. Fails (exit 1) on any 5xx or
+connection error. Standard library only: threads and http.client.
+
+    .venv/bin/python bench/loadtest.py --serve --users 50 --duration 300 --write docs/benchmarks.md
+    .venv/bin/python bench/loadtest.py --base-url http://127.0.0.1:8000 --users 10 --duration 30 /analytics/
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npcadmin.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+
+DEFAULT_URLS = ["/admin/", "/admin/npcs/npc/", "/admin/npcs/npcdecision/", "/admin/npcs/npcmemory/", "/healthz"]
+
+
+def superuser_credentials() -> tuple[str, str]:
+    """A load-test superuser with a fresh random password (the server may run elsewhere)."""
+    password = secrets.token_urlsafe(16)
+    user, _ = get_user_model().objects.get_or_create(
+        username="loadtest-superuser", defaults={"is_staff": True, "is_superuser": True})
+    user.set_password(password)
+    user.save()
+    return user.username, password
+
+
+class Browser:
+    """Just enough of a browser for the admin: a cookie jar, CSRF, and the proxy's HTTPS header."""
+
+    def __init__(self, base: str):
+        parsed = urlparse(base)
+        self.host, self.port, self.netloc = parsed.hostname, parsed.port, parsed.netloc
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
+        origin = f"https://{self.netloc}"
+        headers = {"Host": self.netloc, "X-Forwarded-Proto": "https", "Accept": "text/html",
+                   "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                   "Origin": origin, "Referer": origin + path}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            text = response.read().decode(errors="replace")
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            return 0, ""
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def login(self, username: str, password: str) -> bool:
+        status, page = self.request("GET", "/admin/login/")
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if status != 200 or not match:
+            return False
+        form = urlencode({"csrfmiddlewaretoken": match[1], "username": username, "password": password,
+                          "next": "/admin/"})
+        status, _ = self.request("POST", "/admin/login/?next=/admin/", form)
+        return status == 302
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_production() -> tuple[subprocess.Popen, str]:
+    """collectstatic + daphne with the production settings on a free loopback port."""
+    port = _free_port()
+    static = tempfile.mkdtemp(prefix="npcadmin-static-")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production",
+           "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_STATIC_ROOT": static,
+           "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], env=env, cwd=ROOT,
+                   check=True)
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
+    log = open(Path(static) / "daphne.log", "wb")  # noqa: SIM115 - closed with the process
+    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                               "npcadmin.asgi:application"], env=env, cwd=ROOT, stdout=log, stderr=log)
+    server.log_path = log.name
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"daphne exited: {Path(log.name).read_text()[-2000:]}") from None
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("daphne did not start within 30 s")
+
+
+def virtual_user(browser: Browser, urls: list[str], until: float, samples: dict, lock: threading.Lock,
+                 offset: int) -> None:
+    n = offset
+    while time.monotonic() < until:
+        url = urls[n % len(urls)]
+        n += 1
+        started = time.perf_counter()
+        status, _ = browser.request("GET", url)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            samples[url].append((status, elapsed))
+    browser.conn.close()
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))] if ordered else 0.0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("urls", nargs="*", help=f"paths to request (default: {' '.join(DEFAULT_URLS)})")
+    parser.add_argument("--base-url", help="a running server; without it use --serve")
+    parser.add_argument("--serve", action="store_true", help="start the production server on loopback")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=300, help="seconds")
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args(argv)
+    if not args.base_url and not args.serve:
+        parser.error("give --base-url or --serve")
+    urls = args.urls or DEFAULT_URLS
+    server = None
+    base = args.base_url
+    if args.serve:
+        server, base = serve_production()
+    try:
+        username, password = superuser_credentials()
+        browsers = [Browser(base) for _ in range(args.users)]
+        if not all(b.login(username, password) for b in browsers):
+            print("could not log in through /admin/login/", file=sys.stderr)
+            return 1
+        samples: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        lock = threading.Lock()
+        until = time.monotonic() + args.duration
+        threads = [threading.Thread(target=virtual_user, args=(browser, urls, until, samples, lock, i),
+                                    daemon=True) for i, browser in enumerate(browsers)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=args.duration + 60)
+        wall = time.monotonic() - started
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+            print(f"server log: {server.log_path}", file=sys.stderr)
+
+    rows = ["| URL | requests | errors (5xx, connection) | other statuses | median ms | p95 ms | max ms |",
+            "|---|---:|---:|---|---:|---:|---:|"]
+    all_times, total_errors, total = [], 0, 0
+    for url in urls:
+        results = samples.get(url, [])
+        times = [ms for _, ms in results]
+        errors = sum(1 for status, _ in results if status == 0 or status >= 500)
+        others = sorted({status for status, _ in results if status not in (0, 200) and status < 500})
+        all_times += times
+        total_errors += errors
+        total += len(results)
+        rows.append(f"| `{url}` | {len(results)} | {errors} | {', '.join(map(str, others)) or '—'} | "
+                     f"{statistics.median(times) if times else 0:.0f} | {p95(times):.0f} | "
+                     f"{max(times, default=0):.0f} |")
+    rows.append(f"| all | {total} | {total_errors} | | {statistics.median(all_times) if all_times else 0:.0f} | "
+                f"{p95(all_times):.0f} | {max(all_times, default=0):.0f} |")
+    command = "python bench/loadtest.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    target = "the production settings under daphne on loopback" if args.serve else base
+    body = (f"{args.users} concurrent users for {args.duration:g} s against {target}: "
+            f"{total} requests ({total / wall:.0f}/s), {total_errors} errors.\n\nReproduce: `{command.strip()}`\n\n"
+            + "\n".join(rows) + "\n")
+    print(body)
+    if args.write:
+        write_section(args.write, "loadtest", "Load test", body)
+    return 1 if total_errors or not total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The benchmark scripts run end to end on a tiny scale (their numbers come from real runs)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client, override_settings
+
+from bench import changelist, generate_data
+from bench.report import write_section
+from npcs.models import NPC, NPCDecision, NPCMemory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generator_copies_scaled_rows_into_monthly_partitions(capsys, tmp_path):
+    report = tmp_path / "benchmarks.md"
+    assert generate_data.main(["--scale", "0.0001", "--only", "decisions", "--only", "memory",
+                               "--write", str(report)]) == 0
+    assert "| npc_decisions | 1,000 |" in report.read_text()
+    assert NPC.objects.filter(name__startswith="bench-npc-").count() == 500
+    assert NPCDecision.objects.count() == 1000 and NPCMemory.objects.count() == 1000
+    assert NPCMemory.objects.filter(expires_at__isnull=False).count() == 300
+    assert "rows/s" in capsys.readouterr().out
+    from npcs.partitions import existing_partitions
+
+    assert len(existing_partitions()) >= 12
+
+
+def test_changelist_timer_measures_the_stock_admin(tmp_path):
+    generate_data.main(["--scale", "0.00001", "--only", "decisions"])
+    user = get_user_model().objects.create_superuser("bench", password="x" * 12)
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        client = Client()
+        client.force_login(user)
+        result = changelist.measure(client, "decisions", "/bench-stock-admin/npcs/npcdecision/?p=1",
+                                    repeat=3, warmup=0, plan_ms=0)
+    assert result.status == 200 and len(result.times_ms) == 3 and result.queries > 0
+    assert "Execution Time" in result.plan
+    target = tmp_path / "benchmarks.md"
+    write_section(target, "changelist", "Admin changelists", changelist.markdown([result], repeat=3, command="x"))
+    write_section(target, "changelist", "Admin changelists", changelist.markdown([result], repeat=3, command="y"))
+    text = target.read_text()
+    assert text.count("<!-- bench:changelist:begin -->") == 1 and "`y`" in text
+
+
+def test_tuned_query_timer_runs_every_question(tmp_path):
+    from bench import changelist_queries
+
+    generate_data.main(["--scale", "0.00001", "--only", "decisions", "--only", "memory"])
+    target = tmp_path / "benchmarks.md"
+    assert changelist_queries.main(["--repeat", "1", "--write", str(target)]) == 0
+    text = target.read_text()
+    assert text.count("| npc_decisions ·") == 8 and text.count("| npc_memory ·") == 8

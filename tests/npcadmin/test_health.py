@@ -1,0 +1,227 @@
+"""Health checks: every dependency reported, failures named, hung checks bounded, /healthz safe."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from npcadmin import health
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+DEAD_CHANNELS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                             "CONFIG": {"hosts": [DEAD_REDIS]}}}
+
+
+def hung_check():
+    time.sleep(3)
+    return health.CheckResult("hung", health.OK, "never seen")
+
+
+def broken_check():
+    raise RuntimeError("boom")
+
+
+@pytest.fixture(autouse=True)
+def no_probe_cache():
+    health._cached.clear()
+    with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=0):
+        yield
+    health._cached.clear()
+
+
+@pytest.fixture
+def world_db_down():
+    """Point world_demo at a port nobody listens on (new connections fail at once)."""
+    config = settings.DATABASES["world_demo"]
+    saved = {k: config.get(k) for k in ("HOST", "PORT")}
+    config.update(HOST="127.0.0.1", PORT="1")
+    yield
+    config.update(saved)
+
+
+def run_command(*args) -> tuple[str, CommandError | None]:
+    from io import StringIO
+
+    out = StringIO()
+    try:
+        call_command("healthcheck", *args, stdout=out)
+    except CommandError as exc:
+        return out.getvalue(), exc
+    return out.getvalue(), None
+
+
+def test_everything_up_passes_and_names_every_database():
+    out, error = run_command()
+    assert error is None, out
+    for name in ("database:default", "database:world_testworld", "database:world_demo", "redis:cache",
+                 "channels", "timescaledb", "memory_partitions", "metrics_hourly"):
+        assert name in out
+
+
+def test_world_database_down_fails_with_one_line_naming_it(world_db_down):
+    out, error = run_command()
+    assert error is not None and error.returncode == 1
+    assert "database:world_demo" in str(error)
+    problem_lines = [line for line in out.splitlines() if line.startswith("ERROR")]
+    assert len(problem_lines) == 1
+    assert "database:world_demo" in problem_lines[0] and "unreachable" in problem_lines[0]
+    assert any(line.startswith("OK") and "database:world_testworld" in line for line in out.splitlines())
+
+
+def test_redis_down_fails_redis_and_channel_layer():
+    with override_settings(REDIS_URL=DEAD_REDIS, NPCADMIN_RUNTIME_REDIS_URL=DEAD_REDIS, CHANNEL_LAYERS=DEAD_CHANNELS):
+        out, error = run_command("--json")
+    assert error is not None
+    report = json.loads(out)
+    by_name = {c["name"]: c for c in report["checks"]}
+    assert report["status"] == "error"
+    assert by_name["redis:cache"]["status"] == "error"
+    assert by_name["channels"]["status"] == "error"
+    assert by_name["database:default"]["status"] == "ok"
+
+
+def test_separate_runtime_redis_is_checked_on_its_own():
+    with override_settings(NPCADMIN_RUNTIME_REDIS_URL=DEAD_REDIS):
+        results = health.run_checks([c for c in health.all_checks() if c.name.startswith("redis")])
+    assert [(r.name, r.status) for r in results] == [("redis:cache", "ok"), ("redis:runtime", "error")]
+
+
+def test_a_hung_check_is_reported_as_timed_out_without_waiting_for_it():
+    with override_settings(NPCADMIN_HEALTH_CHECKS=["tests.npcadmin.test_health.hung_check"]):
+        started = time.monotonic()
+        out, error = run_command("--timeout", "0.5", "--only", "hung", "--only", "database:default")
+        elapsed = time.monotonic() - started
+    assert elapsed < 2
+    assert error is not None
+    assert "hung_check: timed out after 0.5 s" in out
+
+
+def test_a_hung_world_database_does_not_hide_the_other_worlds():
+    def hang(alias, original=health.check_database):
+        if alias == "world_demo":
+            time.sleep(2)
+        return original(alias)
+
+    with mock.patch.object(health, "check_database", hang):
+        results = {r.name: r for r in health.run_checks(
+            [c for c in health.all_checks() if c.name.startswith("database:")], timeout=1)}
+    assert results["database:world_demo"].message == "timed out after 1 s"
+    assert results["database:world_testworld"].status == "ok"
+
+
+def test_a_check_that_raises_is_an_error_not_a_crash():
+    with override_settings(NPCADMIN_HEALTH_CHECKS=["tests.npcadmin.test_health.broken_check"]):
+        results = health.run_checks([c for c in health.all_checks() if c.name == "broken_check"])
+    assert results[0].status == "error" and "RuntimeError: boom" in results[0].message
+
+
+def test_registered_checks_join_the_run():
+    health.register(lambda: health.CheckResult("runtime:queue", health.WARNING, "deep"), name="runtime:queue")
+    try:
+        assert "runtime:queue" in [c.name for c in health.all_checks()]
+    finally:
+        health._registered[:] = [c for c in health._registered if c.name != "runtime:queue"]
+
+
+def test_missing_future_partitions_are_an_error(monkeypatch):
+    monkeypatch.setattr(health.timezone, "now", lambda: datetime.datetime(2099, 1, 15, tzinfo=datetime.UTC))
+    result = health.check_memory_partitions()
+    assert result.status == "error"
+    assert "2099-01" in result.message and "memory_partitions" in result.message
+
+
+def test_rows_in_default_partition_are_a_warning(raw_sql):
+    raw_sql("INSERT INTO npc_memory (world_id, memory_type, event_data, occurred_at) "
+            "VALUES ('demo', 'battle', '{}', '2099-06-01')")
+    assert health.check_memory_partitions().status == "warning"
+
+
+def test_metrics_freshness_lag_and_fallback(raw_sql):
+    """On the analytics app's own tables (the native fallback here: no TimescaleDB)."""
+    timescale = health.check_timescaledb()
+    assert timescale.status == "ok" and "fallback" in timescale.message
+    raw_sql("TRUNCATE npc_metrics, npc_metrics_hourly")
+    assert health.check_metrics_freshness().message == "no metrics ingested yet"
+    raw_sql("INSERT INTO npc_metrics (time, npc_id, world_id) VALUES (now(), 1, 'demo')")
+    assert health.check_metrics_freshness().status == "error"  # samples, empty aggregate
+    raw_sql("INSERT INTO npc_metrics_hourly (hour, npc_id, world_id) "
+            "VALUES (date_trunc('hour', now()) - interval '6 hours', 1, 'demo')")
+    stale = health.check_metrics_freshness()
+    assert stale.status == "error" and "behind" in stale.message
+    raw_sql("INSERT INTO npc_metrics_hourly (hour, npc_id, world_id) VALUES (date_trunc('hour', now()), 1, 'demo')")
+    assert health.check_metrics_freshness().status == "ok"
+
+
+def test_healthz_is_public_cheap_and_secret_free(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert {c["name"] for c in body["checks"]} == {"database:default", "redis:cache"}
+    assert all("message" not in c for c in body["checks"])
+    assert response["Cache-Control"].startswith("max-age=0")
+    text = response.content.decode()
+    assert settings.SECRET_KEY not in text and "postgres://" not in text
+
+
+def test_healthz_full_runs_every_check(client):
+    body = client.get("/healthz?full=1").json()
+    names = {c["name"] for c in body["checks"]}
+    assert {"database:world_demo", "channels", "memory_partitions"} <= names
+
+
+def test_healthz_probe_is_degraded_not_down_when_redis_is_down(client):
+    with override_settings(REDIS_URL=DEAD_REDIS):
+        response = client.get("/healthz")
+        full = client.get("/healthz?full=1")
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
+    assert full.status_code == 503 and full.json()["status"] == "error"
+
+
+def test_healthz_probe_is_503_when_the_global_database_is_down(client):
+    config = settings.DATABASES["default"]
+    saved = {k: config.get(k) for k in ("HOST", "PORT")}
+    config.update(HOST="127.0.0.1", PORT="1")  # new connections (the probe's worker thread) fail
+    try:
+        response = client.get("/healthz")
+    finally:
+        config.update(saved)
+    assert response.status_code == 503 and response.json()["status"] == "error"
+
+
+def test_healthz_full_is_503_when_a_world_is_down_and_redacts(client, world_db_down):
+    response = client.get("/healthz?full=1")
+    assert response.status_code == 503
+    world = next(c for c in response.json()["checks"] if c["name"] == "database:world_demo")
+    assert world["status"] == "error"
+
+
+def test_redact_strips_credentials():
+    assert health.redact("redis://user:s3cret@host:6379/0 password=hunter2") == \
+        "redis://***@host:6379/0 password=***"
+
+
+def test_probe_results_are_reused_within_the_cache_window():
+    with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=60):
+        first = health.cached_run(full=False)
+        assert health.cached_run(full=False) is first
+
+
+def test_connection_unchanged_by_checks():
+    health.run_checks()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def test_healthz_answers_head_and_refuses_post(client):
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
