@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # Compile bytecode at install: some machines set PYTHONDONTWRITEBYTECODE, costing seconds per command.
 export UV_COMPILE_BYTECODE := 1
 MANAGE := .venv/bin/python manage.py
-HOST ?= 127.0.0.1
+BIND ?= 127.0.0.1
 PORT ?= 8000
 NPCS ?= 500
 
@@ -26,14 +26,14 @@ install: .venv/.synced
 
 run: install
 	$(MANAGE) migrate_all
-	$(MANAGE) seed_demo --npcs $(NPCS)
+	NPCADMIN_URL=http://$(BIND):$(PORT) $(MANAGE) seed_demo --npcs $(NPCS)
 	$(MANAGE) create_roles
 	$(MANAGE) collectstatic --no-input -v 0
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
-	.venv/bin/daphne -b $(HOST) -p $(PORT) npcadmin.asgi:application
+	@echo "Serving on http://$(BIND):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
+	.venv/bin/daphne -b $(BIND) -p $(PORT) npcadmin.asgi:application
 
 serve: install
-	.venv/bin/daphne -b $(HOST) -p $(PORT) npcadmin.asgi:application
+	.venv/bin/daphne -b $(BIND) -p $(PORT) npcadmin.asgi:application
 
 test: install
 	.venv/bin/python -m pytest $(PYTEST_ARGS)

@@ -6,6 +6,8 @@ from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, worl
 from npcadmin.redis_topology import apply_sentinel, parse_sentinels
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+# True only in settings/production.py: commands that load demo data refuse to run there.
+NPCADMIN_PRODUCTION = False
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -91,3 +91,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mailed on 500s when EMAIL_* is configured
+
+NPCADMIN_PRODUCTION = True

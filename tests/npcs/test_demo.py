@@ -358,3 +358,10 @@ def test_a_player_id_taken_by_another_npc_is_a_clear_error():
     with pytest.raises(CommandError, match="already belong to other NPCs"):
         seed()
     assert models.NPC.objects.count() == 2
+
+
+def test_refuses_production_settings(settings):
+    settings.NPCADMIN_PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        seed()
+    assert not models.NPC.objects.exists()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from npcs import demo
 
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+# Where the app is served (`make run` sets NPCADMIN_URL from its BIND and PORT).
+ADMIN_URL = os.environ.get("NPCADMIN_URL", "http://127.0.0.1:8000").rstrip("/") + "/admin/"
 
 
 class Command(BaseCommand):
@@ -24,8 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-input", "--noinput", action="store_false", dest="interactive",
                             help="do not ask before --reset deletes the demo data")
         parser.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
+        parser.add_argument("--allow-production", action="store_true",
+                            help="run even with production settings (demo NPCs would join a live game)")
 
-    def handle(self, *args, npcs, reset, seed, interactive, dry_run, **options):
+    def handle(self, *args, npcs, reset, seed, interactive, dry_run, allow_production, **options):
+        if settings.NPCADMIN_PRODUCTION and not allow_production:
+            raise CommandError("Refusing to load demo data with production settings; pass --allow-production "
+                               "if this really is a throw-away database.")
         if npcs < 1:
             raise CommandError("--npcs must be at least 1")
         # tqdm redraws its line with "\r"; OutputWrapper would append a newline to every write.
