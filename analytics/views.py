@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 
 from analytics.cache import cached_dashboard_data
 from analytics.dashboards import DASHBOARDS, default_world, draw
-from analytics.filters import QUICK_RANGES, DashboardFilterForm
+from analytics.filters import DEFAULT_RANGE, QUICK_RANGES, DashboardFilterForm
 
 PERMISSION = "analytics.view_dashboards"
 PLOTLY_VERSION = plotly.__version__
@@ -64,19 +64,17 @@ def dashboard(request, slug: str):
     if board.needs_world and not request.GET.get("world"):
         # Keep the URL the whole truth about what is shown (shareable).
         return HttpResponseRedirect(f"{request.path}?{_query_with(request, world=default_world())}")
-    form = DashboardFilterForm(request.GET or None, extra_fields=board.extra_fields())
+    data = request.GET.copy()
+    data.setdefault("range", DEFAULT_RANGE)  # the form shows the range the page shows
+    form = DashboardFilterForm(data, extra_fields=board.extra_fields())
     context = {
         "board": board, "dashboards": DASHBOARDS.values(), "form": form,
         "quick_ranges": [(key, label, _query_with(request, range=key, start=None, end=None, csv=None))
                          for key, (label, _) in QUICK_RANGES.items()],
         "charts": [], "filters": None, "plotly_version": PLOTLY_VERSION,
     }
-    if request.GET and not form.is_valid():
+    if not form.is_valid():
         return render(request, "analytics/dashboard.html", context, status=400)
-    if not request.GET:
-        form = DashboardFilterForm({}, extra_fields=board.extra_fields())
-        form.is_valid()
-        context["form"] = form
     filters = form.filters()
     context["filters"] = filters
     if board.needs_npc and not filters.npc_id:

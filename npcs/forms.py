@@ -35,6 +35,9 @@ class WeightInput(forms.NumberInput):
 
     template_name = "npcs/widgets/weight.html"
 
+    class Media:
+        js = ("js/console-widgets.js",)
+
     def __init__(self, attrs=None):
         super().__init__({"min": "0", "max": "1", "step": "0.01", "class": "weight-number", **(attrs or {})})
 
@@ -248,6 +251,9 @@ class TreatyListWidget(forms.Widget):
     """`treaties_active` as editable rows (type, start, end, terms) plus one blank row to add."""
 
     template_name = "npcs/widgets/treaties.html"
+
+    class Media:
+        js = ("js/console-widgets.js",)
 
     def format_value(self, value):
         if isinstance(value, str):

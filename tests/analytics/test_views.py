@@ -233,3 +233,15 @@ def test_csv_neutralises_spreadsheet_formulas():
 
     chart = Chart("t", "t", [{"name": "=HYPERLINK(1)", "value": -3}], ["name", "value"])
     assert _csv_response(chart, "t.csv").content.decode().splitlines()[1] == "'=HYPERLINK(1),-3"
+
+
+def test_unfiltered_page_selects_the_range_it_shows(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from analytics.filters import DEFAULT_RANGE
+
+    user = django_user_model.objects.create_user("range-analyst", password="pw-12345678", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
+    client.force_login(user)
+    html = client.get("/analytics/overview/").content.decode()
+    assert f'<option value="{DEFAULT_RANGE}" selected>' in html
