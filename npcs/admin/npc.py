@@ -29,6 +29,10 @@ from npcs.presets import preset_template
 @admin.register(NPC)
 class NPCAdmin(ConsoleAdmin):
     form = NPCForm
+    # Named explicitly, not at admin/npcs/npc/change_*.html, so another AdminSite over the same
+    # models (a stock admin) does not pick up the console's links.
+    change_form_template = "admin/npcs/npc/console_change_form.html"
+    change_list_template = "admin/npcs/npc/console_change_list.html"
     list_display = ("name", "tribe", "personality", "status", "last_seen", "decisions", "llm_calls", "battles",
                     "strategies")
     list_display_links = ("name",)
