@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib import admin
-from django.test import override_settings
 from django.urls import path
 
 from npcs import models
@@ -48,7 +47,6 @@ def test_every_page_of_the_stock_admin_answers(admin_client):
         assert admin_client.get(_url(row, f"{row.pk}/delete/")).status_code == 200, row
 
 
-@override_settings(USE_TZ=True)
 def test_stock_add_form_shows_the_weight_rule_next_to_the_field(admin_client):
     response = admin_client.post(_url(models.NPC, "add/"), {
         "name": "stocky", "tribe": "Romans", "personality": "economic",
