@@ -86,8 +86,24 @@ def estimated_rows(table: str) -> int:
         return cursor.fetchone()[0]
 
 
+def row_at(table: str, date_field: str, offset: int) -> tuple[datetime.datetime, int] | None:
+    """(time, id) of the row at `offset` in the changelists' ordering (to start the project's keyset page)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {date_field}, id FROM {table} ORDER BY {date_field} DESC, id DESC "  # noqa: S608
+                       "OFFSET %s LIMIT 1", [offset])
+        return cursor.fetchone()
+
+
 def default_urls() -> list[tuple[str, str]]:
-    """(label, url) for every table × site × question."""
+    """(label, url) for every table × site × question.
+
+    The same questions in each admin's own words: the stock admin filters by NPC with
+    `npc__id__exact` and shows 100 rows a page, the project's console with `?npc=` and 50 rows.
+    Its deep page is the keyset link ("next page →", `?cursor=<time>~<id>`) that starts at the
+    same row as the stock admin's deep page; `?p=N` (OFFSET) is timed as well, for comparison.
+    """
+    from npcadmin.paginators import encode_cursor
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM npcs WHERE name LIKE 'bench-npc-%%' ORDER BY id LIMIT 1")
         row = cursor.fetchone()
@@ -97,18 +113,25 @@ def default_urls() -> list[tuple[str, str]]:
     urls = []
     for table, (path, type_field, type_value, date_field) in TABLES.items():
         deep = max(1, estimated_rows(table) // PAGE_SIZE // 2)
+        offset = (deep - 1) * PAGE_SIZE
+        dates = {f"{date_field}__gte": f"{month.isoformat()} 00:00:00+00:00",
+                 f"{date_field}__lt": f"{next_month.isoformat()} 00:00:00+00:00"}
+        before = row_at(table, date_field, offset - 1) if offset else None
         questions = {
-            "unfiltered": {},
-            "by NPC": {"npc__id__exact": npc_id},
-            "by type": {f"{type_field}__exact": type_value},
-            "by date range": {f"{date_field}__gte": f"{month.isoformat()} 00:00:00+00:00",
-                              f"{date_field}__lt": f"{next_month.isoformat()} 00:00:00+00:00"},
-            f"deep page ({deep})": {"p": deep},
+            "unfiltered": ({}, {}),
+            "by NPC": ({"npc__id__exact": npc_id}, {"npc": npc_id}),
+            "by type": ({f"{type_field}__exact": type_value}, {f"{type_field}__exact": type_value}),
+            "by date range": (dates, dates),
+            f"deep page (row {offset:,})": ({"p": deep},
+                                            {"cursor": encode_cursor(*before)} if before else {"p": deep}),
         }
-        for site, prefix in SITES.items():
-            for question, params in questions.items():
+        for question, (stock_params, project_params) in questions.items():
+            for site, params in (("stock", stock_params), ("project", project_params)):
                 query = f"?{urlencode(params)}" if params else ""
-                urls.append((f"{table} · {question} · {site}", f"{prefix}/{path}{query}"))
+                urls.append((f"{table} · {question} · {site}", f"{SITES[site]}/{path}{query}"))
+        project_per_page = 50
+        urls.append((f"{table} · deep page (row {offset:,}) by number, OFFSET · project",
+                     f"{SITES['project']}/{path}?p={offset // project_per_page + 1}"))
     return urls
 
 

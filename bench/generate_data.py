@@ -240,6 +240,13 @@ def main(argv=None) -> int:
             print("  npc_metrics: skipped (the analytics app's table does not exist yet)", file=sys.stderr)
         else:
             minutes = int(METRIC_DAYS * 24 * 60 * args.scale)
+            # Monthly partitions first (analytics.partitions, as `ingest_metrics` does): without them
+            # every row lands in npc_metrics_default and no chart query can prune.
+            from analytics import partitions as metric_partitions
+
+            first = now - datetime.timedelta(minutes=minutes + 1)
+            created = metric_partitions.ensure_months(list(metric_partitions.months_between(first, now)))
+            print(f"  npc_metrics partitions: {len(created)} created", file=sys.stderr)
             results["npc_metrics"] = copy_rows("npc_metrics", METRIC_COLUMNS, metric_rows(minutes, npc_ids, now),
                                                minutes * len(npc_ids), "npc_metrics")
             if "refresh_metrics_hourly" in get_commands():
@@ -249,12 +256,12 @@ def main(argv=None) -> int:
     started = time.monotonic()
     with connection.cursor() as cursor:
         for table in results:
-            if not table.startswith("npc_metrics_hourly"):
-                cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"ANALYZE {table.split()[0]}")
     analyze_seconds = time.monotonic() - started
 
-    total_rows = sum(rows for rows, _ in results.values())
-    total_seconds = sum(seconds for _, seconds in results.values())
+    copied = [value for table, value in results.items() if "(refresh)" not in table]
+    total_rows = sum(rows for rows, _ in copied)
+    total_seconds = sum(seconds for _, seconds in copied)  # COPY only: the rollup is listed on its own line
     print(f"\n{'table':<30}{'rows':>14}{'seconds':>10}{'rows/s':>12}")
     for table, (rows, seconds) in results.items():
         print(f"{table:<30}{rows:>14,}{seconds:>10.1f}{rows / seconds if rows else 0:>12,.0f}")

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html
 
-from npcadmin.paginators import EstimatedCountPaginator
+from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
 
 def pretty(value) -> str:
@@ -48,6 +48,10 @@ class EngineLogAdmin(ConsoleAdmin):
 
     editable_fields: tuple[str, ...] = ()
     actions = None
+
+    def get_changelist(self, request, **kwargs):
+        # "Older →" seeks from the last row shown (?cursor=): deep pages cost what the first does.
+        return KeysetChangeList
 
     def has_add_permission(self, request):
         return False

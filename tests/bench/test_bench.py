@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
@@ -52,3 +54,29 @@ def test_tuned_query_timer_runs_every_question(tmp_path):
     assert changelist_queries.main(["--repeat", "1", "--write", str(target)]) == 0
     text = target.read_text()
     assert text.count("| npc_decisions ·") == 8 and text.count("| npc_memory ·") == 8
+
+
+def test_queue_bench_compares_the_client_with_redis_benchmark(tmp_path):
+    import shutil
+
+    if not shutil.which("redis-benchmark") and not Path("/usr/bin/redis-benchmark").exists():
+        pytest.skip("redis-benchmark is not installed")
+    from bench import queue_bench
+
+    target = tmp_path / "benchmarks.md"
+    assert queue_bench.main(["--ops", "40", "--concurrency", "4", "--write", str(target)]) == 0
+    text = target.read_text()
+    assert text.count("| push: `queue_decision` vs `ZADD` |") == 2
+    assert text.count("| pop: `pop_next_decision`") == 2
+
+
+def test_dashboards_bench_times_every_dashboard_and_its_raw_baseline(tmp_path):
+    from bench import dashboards_bench
+
+    generate_data.main(["--scale", "0.0001"])  # 500 NPCs, 1k decisions/memories, ~8 minutes of metrics
+    target = tmp_path / "benchmarks.md"
+    assert dashboards_bench.main(["--repeat", "1", "--raw-repeat", "1", "--range", "24h",
+                                  "--write", str(target)]) == 0
+    text = target.read_text()
+    assert text.count("| `/analytics/") == 7
+    assert text.count("× |") == 3  # overview, overview of a world, npc: raw-table baseline ratios

@@ -29,10 +29,37 @@ def test_seed_index(name):
     assert _indexes().get(name) == INDEXES[name]
 
 
+# Added for the console's changelists at 10M rows (npcs/migrations/0008_bench_indexes.py, docs/schema.md).
+ADDED_INDEXES = {
+    "npc_decisions_npc_created_idx": ("npc_decisions", "npc_id, created_at DESC, id DESC", None),
+    "npc_memory_npc_occurred_idx": ("npc_memory", "npc_id, occurred_at DESC, id DESC", None),
+}
+
+
 def test_no_index_beyond_the_contract():
-    """Only the seed's indexes plus those backing its keys and UNIQUEs (each costs the engine's writes)."""
+    """Only the seed's indexes, those backing its keys and UNIQUEs, and the documented additions
+    (each costs the engine's writes)."""
     backing = {f"{table}_pkey" for table in PRIMARY_KEYS} | {name for _, name, _ in UNIQUES}
-    assert set(_indexes()) == set(INDEXES) | backing
+    assert set(_indexes()) == set(INDEXES) | backing | set(ADDED_INDEXES)
+
+
+@pytest.mark.parametrize("name", sorted(ADDED_INDEXES))
+def test_added_index(name):
+    assert _indexes().get(name) == ADDED_INDEXES[name]
+
+
+def test_every_memory_partition_carries_the_added_memory_index():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname,
+                   EXISTS (SELECT 1 FROM pg_inherits ii JOIN pg_index x ON x.indexrelid = ii.inhrelid
+                           WHERE ii.inhparent = 'npc_memory_npc_occurred_idx'::regclass AND x.indrelid = c.oid)
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'npc_memory'::regclass
+            """
+        )
+        rows = cursor.fetchall()
+    assert rows and all(has_index for _, has_index in rows), rows
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (table, *_) in INDEXES.items() if table == "npc_memory"))

@@ -1,0 +1,193 @@
+#!/usr/bin/env python
+"""Every analytics dashboard's server time on the generated data, against the raw-table answer.
+
+    .venv/bin/python bench/generate_data.py --scale 1          # 43.2M npc_metrics + hourly rollup
+    .venv/bin/python bench/dashboards_bench.py --repeat 5 --write docs/benchmarks.md
+
+Runs on the development database (the data of `bench/generate_data.py`), through Django's test
+client as a logged-in superuser, so a number is the whole request: session, SQL, Plotly figures,
+template. For each dashboard URL:
+
+* cold: the Redis cache cleared before each request (what the first viewer of a range pays);
+* warm: served from the cache (everyone after, for the range's TTL);
+* raw baseline: the same page, cold, with the hourly aggregate switched off
+  (`analytics.selectors.rollup_state` answering "nothing rolled up yet"), so every hour is
+  aggregated from the raw `npc_metrics` samples: the same question asked of the raw table.
+  Dashboards that read the engine's logs (decisions, battles, economy, diplomacy) have no
+  aggregate: their baseline is themselves.
+
+Medians and p95 over --repeat requests, query counts, and the EXPLAIN (ANALYZE) plan of the
+slowest query of every cold page whose median is over --plan-ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npcadmin.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+
+METRIC_BOARDS = {"overview", "npc"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def urls(range_key: str) -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM npcs WHERE name LIKE 'bench-npc-%%' ORDER BY id LIMIT 1")
+        row = cursor.fetchone()
+    npc = row[0] if row else 1
+    world = settings.NPCADMIN_WORLDS[0]
+    return [
+        ("overview", f"/analytics/overview/?range={range_key}"),
+        ("overview", f"/analytics/overview/?range={range_key}&world={world}"),
+        ("npc", f"/analytics/npc/?range={range_key}&npc={npc}"),
+        ("decisions", f"/analytics/decisions/?range={range_key}"),
+        ("battles", f"/analytics/battles/?range={range_key}"),
+        ("economy", f"/analytics/economy/?range={range_key}"),
+        ("diplomacy", f"/analytics/diplomacy/?range={range_key}&world={world}"),
+    ]
+
+
+def timed_get(client: Client, url: str, *, clear: bool):
+    if clear:
+        cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = client.get(url)
+        ms = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return ms, captured.captured_queries
+
+
+def explain(query: dict) -> str:
+    sql = query["sql"]
+    if not sql.lstrip().upper().startswith(("SELECT", "WITH", "(")):
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def measure(client: Client, url: str, repeat: int, plan_ms: float, raw_repeat: int, metric: bool) -> dict:
+    client.get(url)  # warm Python (plotly validators, templates), as a running server is
+    cold, queries = [], []
+    for _ in range(repeat):
+        ms, queries = timed_get(client, url, clear=True)
+        cold.append(ms)
+    warm = [timed_get(client, url, clear=False)[0] for _ in range(repeat)]
+    result = {"url": url, "cold": cold, "warm": warm, "queries": len(queries), "plan": "", "slowest_ms": 0.0,
+              "slowest_sql": "", "raw": None}
+    slowest = max(queries, key=lambda q: float(q["time"]), default=None)
+    if slowest is not None:
+        result["slowest_ms"] = float(slowest["time"]) * 1000
+        result["slowest_sql"] = slowest["sql"]
+        if statistics.median(cold) > plan_ms:
+            result["plan"] = explain(slowest)
+    if metric:
+        with mock.patch("analytics.selectors.rollup_state", return_value=(None, [])):
+            raw = [timed_get(client, url, clear=True)[0] for _ in range(raw_repeat)]
+        result["raw"] = raw
+    cache.clear()
+    return result
+
+
+def markdown(results: list[dict], *, command: str, repeat: int, raw_repeat: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_class c WHERE c.oid IN "
+                       "(SELECT relid FROM pg_partition_tree('npc_metrics') WHERE isleaf)")
+        metrics = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM npc_metrics_hourly")
+        hourly = cursor.fetchone()[0]
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'npc_decisions'::regclass")
+        decisions = cursor.fetchone()[0]
+    lines = [
+        f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on the generated data: npc_metrics ≈ "
+        f"{metrics:,} raw samples, npc_metrics_hourly {hourly:,} rows, npc_decisions ≈ {decisions:,}; "
+        f"{repeat} requests per URL (raw baseline: {raw_repeat}). Server time of the whole request "
+        "(Django test client: SQL, Plotly figures, template).",
+        "",
+        f"Reproduce: `{command}`",
+        "",
+        "| dashboard | cold median ms | cold p95 ms | warm (Redis) median ms | warm p95 ms | queries (cold) "
+        "| slowest query ms | raw-table baseline median ms | raw ÷ cold |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        cold = statistics.median(r["cold"])
+        raw = statistics.median(r["raw"]) if r["raw"] else None
+        lines.append(
+            f"| `{r['url']}` | {cold:.0f} | {percentile(r['cold'], 0.95):.0f} | {statistics.median(r['warm']):.0f} | "
+            f"{percentile(r['warm'], 0.95):.0f} | {r['queries']} | {r['slowest_ms']:.0f} | "
+            + (f"{raw:,.0f} | {raw / cold:.1f}× |" if raw else "no aggregate (reads the log table) | |")
+        )
+    plans = [r for r in results if r["plan"]]
+    if plans:
+        lines.append("\nPlans of the slowest query of each dashboard whose cold median is over the threshold:\n")
+        for r in plans:
+            lines.append(f"<details><summary>{r['url']}: {r['slowest_ms']:.0f} ms</summary>\n\n```sql\n"
+                         f"{r['slowest_sql'][:3000]}\n```\n\n```\n{r['plan']}\n```\n</details>\n")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--range", default="30d", help="quick range of every URL (default 30d)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--raw-repeat", type=int, default=3, help="requests of each raw-table baseline")
+    parser.add_argument("--plan-ms", type=float, default=100.0)
+    parser.add_argument("--only", action="append", help="only these dashboards (slug, repeatable)")
+    parser.add_argument("--write", type=Path, help="update the dashboards section of this markdown file")
+    args = parser.parse_args(argv)
+    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False,
+                           SECURE_SSL_REDIRECT=False):
+        user, _ = get_user_model().objects.get_or_create(
+            username="bench-superuser", defaults={"is_staff": True, "is_superuser": True})
+        client = Client()
+        client.force_login(user)
+        results = []
+        for slug, url in urls(args.range):
+            if args.only and slug not in args.only:
+                continue
+            result = measure(client, url, args.repeat, args.plan_ms, args.raw_repeat, slug in METRIC_BOARDS)
+            results.append(result)
+            raw = f"raw {statistics.median(result['raw']):8.0f} ms" if result["raw"] else ""
+            print(f"{statistics.median(result['cold']):8.0f} ms cold {percentile(result['cold'], 0.95):8.0f} p95 "
+                  f"{statistics.median(result['warm']):6.0f} ms warm {result['queries']:3} queries {raw}  {url}",
+                  flush=True)
+    command = "python bench/dashboards_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    body = markdown(results, command=command.strip(), repeat=args.repeat, raw_repeat=args.raw_repeat)
+    if args.write:
+        from bench.report import write_section
+
+        write_section(args.write, "dashboards", "Dashboards on the generated data", body)
+        print(f"wrote {args.write}")
+    else:
+        print("\n" + body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
