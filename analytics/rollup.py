@@ -1,11 +1,13 @@
-"""Incremental refresh of the native `npc_metrics_hourly` rollup table.
+"""Incremental refresh of the native `npc_metrics_hourly` and `npc_metrics_world_hourly` rollup tables.
 
 The statement triggers on `npc_metrics` write each changed hour into `npc_metrics_hourly_dirty`.
 A refresh takes every dirty hour, recomputes exactly those buckets from the raw rows (the SQL of
 `analytics.storage.aggregate_select`) and moves the watermark to the start of the current hour.
-The current hour is materialized too (as far as it has been written), so plain SQL on the table
-sees it after a refresh; the selectors nevertheless answer hours at or after the watermark, and
-hours written since the refresh, from the raw table, like TimescaleDB's real-time aggregation.
+The world-level table is recomputed for the same hours, from the NPC rows just written, in the
+same transaction. The current hour is materialized too (as far as it has been written), so plain
+SQL on the table sees it after a refresh; the selectors nevertheless answer hours at or after the
+watermark, and hours written since the refresh, from the raw table, like TimescaleDB's real-time
+aggregation.
 On TimescaleDB the refresh is delegated to `refresh_continuous_aggregate`.
 """
 
@@ -22,8 +24,10 @@ from analytics.storage import (
     HOUR_BUCKET_NATIVE,
     HOURLY_COLUMN_NAMES,
     TIMESCALEDB,
+    WORLD_COLUMN_NAMES,
     aggregate_select,
     metrics_backend,
+    world_select,
 )
 
 # Two refreshes at once would recompute the same buckets; the second waits for the first.
@@ -72,6 +76,12 @@ INSERT INTO npc_metrics_hourly ({", ".join(HOURLY_COLUMN_NAMES)})
 SELECT {", ".join(HOURLY_COLUMN_NAMES)} FROM fresh
 """
 
+# The world-level rollup of the same hours, from the NPC rows just written.
+WORLD_REFRESH_SQL = (
+    f"INSERT INTO npc_metrics_world_hourly ({', '.join(WORLD_COLUMN_NAMES)}) "
+    + world_select("npc_metrics_hourly", "WHERE hour = ANY(%(hours)s)")
+)
+
 
 def refresh_metrics_hourly(
     *,
@@ -104,6 +114,8 @@ def refresh_metrics_hourly(
                 "first": claimed[0], "stop": claimed[-1] + datetime.timedelta(hours=1), "hours": claimed,
             })
             rows += cursor.rowcount
+            cursor.execute("DELETE FROM npc_metrics_world_hourly WHERE hour = ANY(%s)", [claimed])
+            cursor.execute(WORLD_REFRESH_SQL, {"hours": claimed})
         if progress:
             progress(min(start + BATCH_HOURS, len(hours)), len(hours))
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
