@@ -10,12 +10,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import plotly.graph_objects as go
+from analytics import figures as go
 
 PERSONALITY_COLOURS = {
     "aggressive": "#c0392b", "assassin": "#8e44ad", "economic": "#1e8449",
     "diplomat": "#2f6fed", "balanced": "#d68910",
 }
+# A personality outside the five (raw SQL can write any text): plotly refuses None in a colour list.
+OTHER_COLOUR = "#6b7480"
 
 
 @dataclass
@@ -175,7 +177,7 @@ def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]
     volume = _bar_series("volume", "Decisions over time", series, {"llm": "LLM", "rule": "rule-based"},
                          y_title="decisions", barmode="stack")
     fig = go.Figure(go.Bar(x=_col(per_npc, "name"), y=_col(per_npc, "llm_calls"), name="LLM calls",
-                           marker_color=[PERSONALITY_COLOURS.get(r["personality"]) for r in per_npc]))
+                           marker_color=[PERSONALITY_COLOURS.get(r["personality"], OTHER_COLOUR) for r in per_npc]))
     calls = Chart("llm_calls", "LLM calls per NPC (top 25)", per_npc,
                   ["npc_id", "name", "personality", "llm_calls", "decisions"], _figure(fig, y_title="LLM calls"))
     return [share, latency, quality, volume, calls]
@@ -243,7 +245,8 @@ def economy_charts(series: list[dict], rates: list[dict], by_personality: list[d
                     _figure(fig, x_title="market rate", y_title="exchange rate"),
                     note="Above the dotted line the NPC got more than the market rate.")
     fig = go.Figure(go.Bar(x=_col(by_personality, "personality"), y=_col(by_personality, "avg_profit_margin"),
-                           marker_color=[PERSONALITY_COLOURS.get(p) for p in _col(by_personality, "personality")]))
+                           marker_color=[PERSONALITY_COLOURS.get(p, OTHER_COLOUR)
+                                         for p in _col(by_personality, "personality")]))
     personality = Chart("margin_personality", "Average profit margin by personality", by_personality,
                         ["personality", "trades", "avg_profit_margin", "offered"],
                         _figure(fig, y_title="profit margin"))
