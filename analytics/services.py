@@ -62,7 +62,7 @@ def metrics_delete(*, npc_ids: list[int] | None = None, using: str = "default") 
             # TRUNCATE fires no row/statement DELETE trigger: clear the derived tables by hand.
             cursor.execute("TRUNCATE npc_metrics")
             if storage.metrics_backend(using) != storage.TIMESCALEDB:
-                cursor.execute("TRUNCATE npc_metrics_hourly, npc_metrics_hourly_dirty")
+                cursor.execute("TRUNCATE npc_metrics_hourly, npc_metrics_world_hourly, npc_metrics_hourly_dirty")
         else:
             cursor.execute("DELETE FROM npc_metrics WHERE npc_id = ANY(%s)", [npc_ids])
     analytics_cache_bump()

@@ -219,7 +219,11 @@ def main(argv=None) -> int:
             print("aborted")
             return 1
         with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {', '.join(targets)}")
+            cursor.execute("TRUNCATE npc_decisions, npc_memory")
+        if has_metrics:
+            from analytics.services import metrics_delete
+
+            metrics_delete()  # the samples and every rollup built from them
 
     results = {}
     npc_ids = ensure_npcs(rng)

@@ -10,7 +10,7 @@ import pytest
 
 from analytics import selectors
 from analytics.filters import DashboardFilters, TimeRange
-from analytics.services import metrics_hourly_refresh
+from analytics.services import metrics_delete, metrics_hourly_refresh
 from tests.factories.analytics import T0, NPCMetricFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,10 @@ def test_overview_selectors_without_any_refresh_read_raw(samples):
     filters = _filters()
     assert selectors.metric_series(filters) == _per_npc_path("metric_series", filters)
     assert selectors.latest_standings(filters) == _per_npc_path("latest_standings", filters)
+
+
+def test_deleting_every_sample_empties_the_world_rollup(samples, raw_sql):
+    metrics_hourly_refresh(now=NOW)
+    metrics_delete()  # TRUNCATE: no trigger fires, the service clears the rollups itself
+    assert raw_sql("SELECT count(*) FROM npc_metrics_world_hourly") == [(0,)]
+    assert selectors.metric_series(_filters()) == []
