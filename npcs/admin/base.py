@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.html import format_html
 
@@ -27,6 +29,23 @@ def pretty(value) -> str:
                                                                       sort_keys=True, default=str))
 
 
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up as it is when it re-renders the
+    form: a POST with `npc= ` or `npc=abc` then raised ValueError (a 500) instead of showing the
+    field's error. Values that are not a key of the target are dropped from the lookup."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        valid = []
+        for item in value:
+            try:
+                target.get_prep_value(target.to_python(item))
+            except (ValidationError, ValueError, TypeError):
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
+
 class ConsoleAdmin(admin.ModelAdmin):
     """A changelist that never runs `COUNT(*)` over its table and never computes facets."""
 
@@ -38,6 +57,11 @@ class ConsoleAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("npcs/console.css",)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class EngineLogAdmin(ConsoleAdmin):
