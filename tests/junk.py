@@ -8,6 +8,7 @@ so a successful save does not change what the next example starts from.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from django.db import transaction
@@ -46,13 +47,17 @@ def apply(base: dict, junk: dict) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def assert_no_500_and_no_partial_write(send: Callable, snapshot: Callable, *, ok=(302,), using: str = "default"):
-    """Send one request inside a rolled-back savepoint; returns its response."""
-    with transaction.atomic(using=using):
+def assert_no_500_and_no_partial_write(send: Callable, snapshot: Callable, *, ok=(302,),
+                                       using: tuple[str, ...] = ("default",)):
+    """Send one request inside savepoints (one per database in `using`) that are rolled back."""
+    with contextlib.ExitStack() as stack:
+        for alias in using:
+            stack.enter_context(transaction.atomic(using=alias))
         before = snapshot()
         response = send()
         assert response.status_code < 500, response
         if response.status_code not in ok:
             assert snapshot() == before, "an error response wrote to the database"
-        transaction.set_rollback(True, using=using)
+        for alias in using:
+            transaction.set_rollback(True, using=alias)
     return response

@@ -83,11 +83,10 @@ class IdleFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        try:
-            hours = float(value)
-        except ValueError:
+        try:  # a hand-typed ?idle_hours=inf / nan / 1e20 overflowed timedelta: a 500
+            cutoff = timezone.now() - datetime.timedelta(hours=float(value))
+        except (ValueError, OverflowError):
             return queryset.none()
-        cutoff = timezone.now() - datetime.timedelta(hours=hours)
         return queryset.filter(active=True, paused=False, last_active__lt=cutoff)
 
 
