@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.test import override_settings
-from django.urls import reverse
 
 from npcadmin import health
 from tests.npcs.runtime.conftest import ThrowawayRedis

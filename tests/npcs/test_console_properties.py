@@ -8,6 +8,8 @@ a message's outcome, and the mind's recall filters (GET).
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.urls import reverse
 from hypothesis import given
@@ -247,3 +249,55 @@ def test_idle_filter_with_hours_no_clock_can_hold(admin_client, hours):
     NPCFactory()
     response = admin_client.get(reverse("admin:npcs_npc_changelist"), {"idle_hours": hours})
     assert response.status_code == 200 and not response.context["cl"].result_list
+
+
+NPC_ACTIONS = ("pause_npcs", "resume_npcs", "activate_npcs", "deactivate_npcs", "delete_selected", "junk")
+
+
+@FORM_SETTINGS
+@given(action=st.sampled_from(NPC_ACTIONS), selected=st.lists(junk_text, max_size=3),
+       extra=junk_for(("post", "index", "select_across", "reason", "confirm")))
+def test_npc_bulk_actions_with_junk_selection(admin_client, npc, action, selected, extra):
+    data = apply({"action": action, "_selected_action": [*selected, str(npc.pk)]}, extra)
+    assert_no_500_and_no_partial_write(
+        lambda: admin_client.post(reverse("admin:npcs_npc_changelist"), data),
+        lambda: sorted(NPC.objects.values_list("pk", "active", "paused", "version")), ok=(200, 302))
+
+
+@FORM_SETTINGS
+@given(relationship_type=junk_text, selected=st.lists(junk_text, max_size=3))
+def test_relationship_bulk_type_with_junk(admin_client, relationship_type, selected):
+    rel = NPCRelationshipFactory(relationship_type="neutral")
+    data = {"action": "set_relationship_type", "_selected_action": [*selected, str(rel.pk)], "post": "yes",
+            "relationship_type": relationship_type}
+    assert_no_500_and_no_partial_write(
+        lambda: admin_client.post(reverse("admin:npcs_npcrelationship_changelist"), data),
+        lambda: _row(NPCRelationship, rel.pk), ok=(302,))
+
+
+@FORM_SETTINGS
+@given(junk=junk_for(("name", "tribe", "personality")), page=st.sampled_from(["clone", "preset", "deactivate"]))
+def test_clone_preset_and_deactivate_pages(admin_client, npc, junk, page):
+    url = {"clone": reverse("admin:npcs_npc_clone", args=[npc.pk]),
+           "preset": reverse("admin:npcs_npc_add_from_preset"),
+           "deactivate": reverse("admin:npcs_npc_deactivate", args=[npc.pk])}[page]
+    base = {"name": "A fresh name", "tribe": "Gauls", "personality": "balanced"}
+    assert_no_500_and_no_partial_write(lambda: admin_client.post(url, apply(base, junk)),
+                                       lambda: sorted(NPC.objects.values_list("pk", "name", "active", "version")))
+
+
+@FORM_SETTINGS
+@given(object_id=junk_text.filter(lambda s: s.strip() not in ("", ".", "..")))
+def test_npc_pages_with_a_junk_object_id(admin_client, object_id):
+    for suffix in ("change/", "overview/", "template-history/", "clone/", "delete/", "history/"):
+        response = admin_client.get(f"/admin/npcs/npc/{quote(object_id, safe='')}/{suffix}")
+        assert response.status_code in (200, 302, 404), (object_id, suffix)
+
+
+def test_bulk_action_with_a_selection_that_is_not_a_key(admin_client, npc):
+    """Django filtered `pk__in=["abc"]`: ValueError, a 500. Junk selects nothing; real ids still act."""
+    url = reverse("admin:npcs_npc_changelist")
+    response = admin_client.post(url, {"action": "pause_npcs", "_selected_action": ["abc", ""]}, follow=True)
+    assert response.status_code == 200 and "Items must be selected" in response.content.decode()
+    response = admin_client.post(url, {"action": "pause_npcs", "_selected_action": ["abc", str(npc.pk)]})
+    assert response.status_code == 200 and "Pause selected NPCs?" in response.content.decode()  # confirm 1 NPC
