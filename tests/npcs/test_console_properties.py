@@ -15,7 +15,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from npcs.models import NPC, NPCAlliance, NPCMemory, NPCMessage, NPCRelationship
+from npcs.models import NPC, NPCAlliance, NPCMemory, NPCMessage, NPCRelationship, NPCWorldState
 from npcs.selectors import npc_edit_token
 from tests.factories.npcs import (
     NPCAllianceFactory,
@@ -23,6 +23,7 @@ from tests.factories.npcs import (
     NPCMemoryFactory,
     NPCMessageFactory,
     NPCRelationshipFactory,
+    NPCWorldStateFactory,
 )
 from tests.junk import FORM_SETTINGS, apply, assert_no_500_and_no_partial_write, junk_for, junk_text
 
@@ -301,3 +302,24 @@ def test_bulk_action_with_a_selection_that_is_not_a_key(admin_client, npc):
     assert response.status_code == 200 and "Items must be selected" in response.content.decode()
     response = admin_client.post(url, {"action": "pause_npcs", "_selected_action": ["abc", str(npc.pk)]})
     assert response.status_code == 200 and "Pause selected NPCs?" in response.content.decode()  # confirm 1 NPC
+
+
+STATE_FIELDS = ("npc", "world_id", "player_id", "rank", "total_population", "total_wood", "offensive_power",
+                "production_rate_wheat", "current_strategy", "strategic_goal", "threat_level", "alliance_id",
+                "alliance_role")
+
+
+COUNTERS = ("total_population", "village_count", "total_wood", "total_clay", "total_iron", "total_wheat",
+            "offensive_power", "defensive_power", "total_troops", "production_rate_wood", "production_rate_clay",
+            "production_rate_iron", "production_rate_wheat")
+
+
+@FORM_SETTINGS
+@given(junk=junk_for(STATE_FIELDS))
+def test_world_state_form(admin_client, junk):
+    state = NPCWorldStateFactory()
+    base = {"npc": state.npc_id, "world_id": state.world_id, "player_id": state.player_id, "rank": 3,
+            "threat_level": 0.2, **dict.fromkeys(COUNTERS, 0)}
+    url = reverse("admin:npcs_npcworldstate_change", args=[state.pk])
+    assert_no_500_and_no_partial_write(lambda: admin_client.post(url, apply(base, junk)),
+                                       lambda: _row(NPCWorldState, state.pk))
