@@ -95,12 +95,15 @@ def _aware(value):
     raw = value[-1] if isinstance(value, list) else value
     if not isinstance(raw, str):
         return value
-    parsed = parse_datetime(raw)
+    try:  # well-formed but impossible ("2026-13-45") raises ValueError: that was a 500
+        parsed = parse_datetime(raw)
+        if parsed is None:
+            day = parse_date(raw)
+            parsed = datetime.datetime.combine(day, datetime.time()) if day else None
+    except ValueError:
+        parsed = None
     if parsed is None:
-        day = parse_date(raw)
-        parsed = datetime.datetime.combine(day, datetime.time()) if day else None
-    if parsed is None:
-        return value
+        return value  # the changelist reports the bad lookup (?e=1)
     if settings.USE_TZ and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return [parsed] if isinstance(value, list) else parsed

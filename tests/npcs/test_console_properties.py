@@ -323,3 +323,10 @@ def test_world_state_form(admin_client, junk):
     url = reverse("admin:npcs_npcworldstate_change", args=[state.pk])
     assert_no_500_and_no_partial_write(lambda: admin_client.post(url, apply(base, junk)),
                                        lambda: _row(NPCWorldState, state.pk))
+
+
+@pytest.mark.parametrize("value", ["2026-13-45", "2026-02-30", "2026-01-01T25:61"])
+def test_date_range_filter_with_an_impossible_date(admin_client, value):
+    """parse_date raised ValueError for a well-formed impossible date: a 500, now the admin's ?e=1."""
+    response = admin_client.get(reverse("admin:npcs_npcmemory_changelist"), {"occurred_at__gte": value})
+    assert response.status_code == 302 and response.url.endswith("?e=1")
