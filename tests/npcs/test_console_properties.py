@@ -330,3 +330,11 @@ def test_date_range_filter_with_an_impossible_date(admin_client, value):
     """parse_date raised ValueError for a well-formed impossible date: a 500, now the admin's ?e=1."""
     response = admin_client.get(reverse("admin:npcs_npcmemory_changelist"), {"occurred_at__gte": value})
     assert response.status_code == 302 and response.url.endswith("?e=1")
+
+
+def test_mind_pages_with_a_nul_in_the_world(admin_client, npc):
+    """A requested world id is offered as a choice (links name worlds the NPC has no state in);
+    one holding a NUL reached SQL: DataError, a 500. It is now an invalid choice."""
+    for url in (reverse("npcs:decision_timeline", args=[npc.pk]), reverse("npcs:decisions_overview"),
+                reverse("npcs:memory_recall", args=[npc.pk])):
+        assert admin_client.get(url, {"world": "demo\x00"}).status_code in (200, 400), url
