@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import os
+import secrets
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -170,3 +175,18 @@ def test_redis_stopped_mid_session_then_started_again(logged_in, own_redis):
         assert logged_in.get(url).status_code == 200, url
     assert own_redis.client().dbsize() > 0  # caching again
     assert logged_in.get("/healthz").json()["status"] == "ok"
+
+
+def test_production_pools_check_each_connection_before_handing_it_out():
+    """What makes the test above hold in production: every database pooled, with health checks
+    (Django then passes psycopg_pool's `check=ConnectionPool.check_connection`)."""
+    code = ("import django, json; django.setup(); from django.db import connections; "
+            "print(json.dumps({c.alias: [bool(c.settings_dict['CONN_HEALTH_CHECKS']), c.pool is not None and "
+            "c.pool._check is not None] for c in connections.all()}))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production",
+           "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                            cwd=settings.BASE_DIR, check=True)
+    aliases = json.loads(result.stdout.strip().splitlines()[-1])
+    assert aliases and all(checks == [True, True] for checks in aliases.values()), aliases
