@@ -11,8 +11,14 @@ MANAGE := .venv/bin/python manage.py
 BIND ?= 127.0.0.1
 PORT ?= 8000
 NPCS ?= 500
+# make loadtest: USERS virtual game masters for DURATION seconds against the production server.
+USERS ?= 50
+DURATION ?= 300
+LOADTEST_URLS ?= /admin/ /admin/npcs/npc/ /admin/npcs/npcdecision/ /admin/npcs/npcmemory/ \
+	/admin/npcs/npcrelationship/ /analytics/overview/ /analytics/decisions/ /analytics/battles/ \
+	/analytics/economy/ /analytics/diplomacy/?world=demo /worlds/demo/ /runtime/ /healthz
 
-.PHONY: install run serve test lint check stop clean
+.PHONY: install run serve test lint check stop clean loadtest faults
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -37,6 +43,17 @@ serve: install
 
 test: install
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# The fault tests: Redis stopped mid-session, a world database down, database connections killed.
+faults: install
+	.venv/bin/python -m pytest -m faults -q $(PYTEST_ARGS)
+
+# Production settings under daphne on loopback; fails on any non-200 answer. WRITE=docs/benchmarks.md
+# records the result there.
+loadtest: install
+	$(MANAGE) migrate_all
+	.venv/bin/python bench/loadtest.py --serve --users $(USERS) --duration $(DURATION) \
+		$(if $(WRITE),--write $(WRITE)) $(LOADTEST_URLS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
+from npcadmin.jsonb import StorableJSONField, validate_jsonb_storable
 from npcs.choices import BEHAVIOR_WEIGHTS, Personality, RelationshipType, TreatyType, Tribe
 from npcs.models import NPC, NPCAlliance, NPCRelationship
 from npcs.models.alliance import STANCE_KEYS
@@ -46,6 +47,8 @@ class OrderedListField(forms.CharField):
     """A list of names edited one per line; the order of the lines is the priority."""
 
     widget = forms.Textarea(attrs={"rows": 4, "class": "ordered-list", "spellcheck": "false"})
+    # CharField's own NUL check looks at str(list), where a NUL shows as the text "\x00".
+    default_validators = [validate_jsonb_storable]
 
     def prepare_value(self, value):
         if isinstance(value, list | tuple):
@@ -91,7 +94,7 @@ class NPCForm(forms.ModelForm):
     edit_token = forms.CharField(widget=forms.HiddenInput, required=False)
     building_priority = OrderedListField(required=False, help_text="One building per line, highest priority first.")
     goals = OrderedListField(required=False, help_text="One goal per line, most important first.")
-    extra_template = forms.JSONField(
+    extra_template = StorableJSONField(
         required=False, label="Other template keys (raw JSON)",
         widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField json", "spellcheck": "false"}),
         help_text="Keys of the behaviour template this form has no field for. They are saved as they are.",
@@ -297,7 +300,7 @@ class TreatyListWidget(forms.Widget):
         return f"{name}-TOTAL" not in data
 
 
-class TreatyListField(forms.JSONField):
+class TreatyListField(StorableJSONField):
     widget = TreatyListWidget
 
     def to_python(self, value):

@@ -30,6 +30,7 @@ from django.db import DatabaseError, models, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
+from npcadmin.jsonb import jsonb_problem
 from npcs.models import NPC, NPCRelationship
 
 FORMAT = "npcadmin.npcs"
@@ -162,9 +163,10 @@ def _import_records(records: list, report: ImportReport, errors: list[str]) -> N
         if unknown:
             errors.append(f"{label}: unknown field(s) {', '.join(unknown)}")
             continue
-        nul = _fields_with_nul(record)
-        if nul:
-            errors.append(f"{label}: NUL characters are not allowed (in {', '.join(nul)})")
+        unstorable = _fields_unstorable(record)
+        if unstorable:
+            errors.append(f"{label}: NUL characters and unpaired surrogates are not allowed "
+                          f"(in {', '.join(unstorable)})")
             continue
         for key, seen in (("name", seen_names), ("uuid", seen_uuids)):
             value = record.get(key)
@@ -297,20 +299,11 @@ def _save(instance: models.Model, label: str, errors: list[str]) -> bool:
     return True
 
 
-def _fields_with_nul(record: dict) -> list[str]:
-    """Top-level fields holding a NUL character anywhere (PostgreSQL text and JSONB refuse it)."""
-
-    def has_nul(value) -> bool:
-        if isinstance(value, str):
-            return "\x00" in value
-        if isinstance(value, dict):
-            return any(has_nul(k) or has_nul(v) for k, v in value.items())
-        if isinstance(value, list):
-            return any(has_nul(v) for v in value)
-        return False
-
-    return sorted(name for name, value in record.items() if name != "relationships" and has_nul(value)) + (
-        ["relationships"] if has_nul(record.get("relationships")) else [])
+def _fields_unstorable(record: dict) -> list[str]:
+    """Top-level fields holding a NUL character or an unpaired surrogate (`"\\ud800"`) anywhere:
+    PostgreSQL text and jsonb refuse the first, psycopg cannot even encode the second."""
+    return sorted(name for name, value in record.items() if name != "relationships" and jsonb_problem(value)) + (
+        ["relationships"] if jsonb_problem(record.get("relationships")) else [])
 
 
 def _validate(instance: models.Model, label: str, errors: list[str], *, npc_known: bool = True) -> bool:

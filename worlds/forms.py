@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from npcadmin.jsonb import StorableJSONField, jsonb_problem
 from npcs.choices import Resource
 from worlds.choices import Building, VillageType
 from worlds.models import NPCVillageConfig
@@ -45,7 +46,7 @@ class ResourcePriorityField(forms.MultiValueField):
         return dict(zip(Resource.values, data_list, strict=True))
 
 
-class StrategyJSONField(forms.JSONField):
+class StrategyJSONField(StorableJSONField):
     default_error_messages = {"invalid": 'Enter valid JSON, e.g. {"max_queue": 2}.'}
 
     def __init__(self, **kwargs):
@@ -55,7 +56,7 @@ class StrategyJSONField(forms.JSONField):
     def prepare_value(self, value):
         import json
 
-        if isinstance(value, forms.fields.InvalidJSONInput) or value is None:
+        if isinstance(value, forms.fields.InvalidJSONInput) or value is None or jsonb_problem(value):
             return super().prepare_value(value)
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 

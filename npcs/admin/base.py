@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.html import format_html
 
@@ -27,6 +30,25 @@ def pretty(value) -> str:
                                                                       sort_keys=True, default=str))
 
 
+def _is_key(field, value) -> bool:
+    """Whether `value` (as submitted) can be looked up in `field` without the ORM raising."""
+    try:
+        field.get_prep_value(field.to_python(value))
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up as it is when it re-renders the
+    form: a POST with `npc= ` or `npc=abc` then raised ValueError (a 500) instead of showing the
+    field's error. Values that are not a key of the target are dropped from the lookup."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        return super().optgroups(name, [item for item in value if _is_key(target, item)], attr)
+
+
 class ConsoleAdmin(admin.ModelAdmin):
     """A changelist that never runs `COUNT(*)` over its table and never computes facets."""
 
@@ -38,6 +60,21 @@ class ConsoleAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("npcs/console.css",)}
+
+    def response_action(self, request, queryset, **kwargs):
+        # Django filters `pk__in` the submitted checkboxes as they are: `_selected_action=abc`
+        # (a hand-made POST) raised ValueError, a 500. Such values select nothing.
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        valid = [value for value in selected if _is_key(self.model._meta.pk, value)]
+        if len(valid) != len(selected):
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+        return super().response_action(request, queryset, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class EngineLogAdmin(ConsoleAdmin):

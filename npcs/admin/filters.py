@@ -83,11 +83,10 @@ class IdleFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        try:
-            hours = float(value)
-        except ValueError:
+        try:  # a hand-typed ?idle_hours=inf / nan / 1e20 overflowed timedelta: a 500
+            cutoff = timezone.now() - datetime.timedelta(hours=float(value))
+        except (ValueError, OverflowError):
             return queryset.none()
-        cutoff = timezone.now() - datetime.timedelta(hours=hours)
         return queryset.filter(active=True, paused=False, last_active__lt=cutoff)
 
 
@@ -96,12 +95,15 @@ def _aware(value):
     raw = value[-1] if isinstance(value, list) else value
     if not isinstance(raw, str):
         return value
-    parsed = parse_datetime(raw)
+    try:  # well-formed but impossible ("2026-13-45") raises ValueError: that was a 500
+        parsed = parse_datetime(raw)
+        if parsed is None:
+            day = parse_date(raw)
+            parsed = datetime.datetime.combine(day, datetime.time()) if day else None
+    except ValueError:
+        parsed = None
     if parsed is None:
-        day = parse_date(raw)
-        parsed = datetime.datetime.combine(day, datetime.time()) if day else None
-    if parsed is None:
-        return value
+        return value  # the changelist reports the bad lookup (?e=1)
     if settings.USE_TZ and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return [parsed] if isinstance(value, list) else parsed

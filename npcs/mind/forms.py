@@ -30,7 +30,7 @@ def world_choices(worlds, data) -> list[tuple[str, str]]:
     decision's world the NPC has no state row for): filtering on it is only an equality."""
     known = set(worlds) | set(settings.NPCADMIN_WORLDS)
     requested = (data or {}).get("world") or ""
-    if requested and len(requested) <= 50:
+    if requested and len(requested) <= 50 and "\x00" not in requested:  # PostgreSQL text holds no NUL
         known.add(requested)
     return [("", "all worlds"), *((w, w) for w in sorted(known))]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -76,7 +76,9 @@ def memory_adjust_view(request, memory_id: int):
                 raise Http404("This memory no longer exists.") from gone
             else:
                 messages.success(request, f"Memory {memory.pk} updated; the change is in the audit log.")
-                return redirect(back)
+                # Not redirect(back): it would first try `back` as a URL name, and a `next`
+                # such as "nan" (a relative URL, so allowed) raised NoReverseMatch, a 500.
+                return HttpResponseRedirect(back)
     else:
         form = MemoryAdjustForm(initial={"importance": memory.importance, "expires_at": memory.expires_at})
     return render(request, "npcs/mind/memory_adjust.html", {

@@ -68,6 +68,7 @@ def test_everything_up_passes_and_names_every_database():
         assert name in out
 
 
+@pytest.mark.faults
 def test_world_database_down_fails_with_one_line_naming_it(world_db_down):
     out, error = run_command()
     assert error is not None and error.returncode == 1
@@ -78,6 +79,7 @@ def test_world_database_down_fails_with_one_line_naming_it(world_db_down):
     assert any(line.startswith("OK") and "database:world_testworld" in line for line in out.splitlines())
 
 
+@pytest.mark.faults
 def test_redis_down_fails_redis_and_channel_layer():
     with override_settings(REDIS_URL=DEAD_REDIS, NPCADMIN_RUNTIME_REDIS_URL=DEAD_REDIS, CHANNEL_LAYERS=DEAD_CHANNELS):
         out, error = run_command("--json")
@@ -179,6 +181,7 @@ def test_healthz_full_runs_every_check(client):
     assert {"database:world_demo", "channels", "memory_partitions"} <= names
 
 
+@pytest.mark.faults
 def test_healthz_probe_is_degraded_not_down_when_redis_is_down(client):
     with override_settings(REDIS_URL=DEAD_REDIS):
         response = client.get("/healthz")
@@ -187,6 +190,7 @@ def test_healthz_probe_is_degraded_not_down_when_redis_is_down(client):
     assert full.status_code == 503 and full.json()["status"] == "error"
 
 
+@pytest.mark.faults
 def test_healthz_probe_is_503_when_the_global_database_is_down(client):
     config = settings.DATABASES["default"]
     saved = {k: config.get(k) for k in ("HOST", "PORT")}
@@ -198,6 +202,7 @@ def test_healthz_probe_is_503_when_the_global_database_is_down(client):
     assert response.status_code == 503 and response.json()["status"] == "error"
 
 
+@pytest.mark.faults
 def test_healthz_full_is_503_when_a_world_is_down_and_redacts(client, world_db_down):
     response = client.get("/healthz?full=1")
     assert response.status_code == 503

@@ -73,3 +73,23 @@ def test_any_text_is_refused_cleanly(text):
     with pytest.raises(NPCImportError):  # no text of 40 characters is a valid export
         npcs_import(data=text)
     assert NPC.objects.count() == 0
+
+
+@pytest.mark.parametrize("escaped", ["\\u0000", "\\ud800", "\\udfff"])
+@pytest.mark.parametrize("where", ["notes", "goals", "relationship"])
+def test_text_the_database_cannot_store_is_refused_whole(escaped, where):
+    """JSON may spell a NUL or an unpaired surrogate; jsonb refuses the first and psycopg cannot
+    encode the second (that one escaped as UnicodeEncodeError, not NPCImportError)."""
+    text = json.loads(f'"x{escaped}"')
+    record = {**VALID_NPC, "behavior_template": {**VALID_NPC["behavior_template"]}}
+    if where == "notes":
+        record["notes"] = text
+    elif where == "goals":
+        record["behavior_template"]["goals"] = [text]
+    else:
+        record["relationships"] = [{**VALID_REL, "relationship_type": text}]
+    document = json.dumps({"format": FORMAT, "version": 1, "npcs": [record]})
+    with pytest.raises(NPCImportError) as refused:
+        npcs_import(data=document)
+    assert "not allowed" in " ".join(refused.value.errors)
+    assert NPC.objects.count() == 0

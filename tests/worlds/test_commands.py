@@ -63,6 +63,7 @@ class TestWorldOrphans:
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
+@pytest.mark.faults
 def test_orphans_go_on_when_a_world_is_down(world_down):
     with world_down("demo"), pytest.raises(CommandError, match="could not check: demo"):
         out = io.StringIO()
@@ -86,6 +87,7 @@ def test_migrate_all_migrates_each_world_on_its_own(world_sql):
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
+@pytest.mark.faults
 def test_migrate_all_goes_on_when_a_world_is_down(world_down):
     out = io.StringIO()
     with world_down("demo"), pytest.raises(CommandError, match="migration failed for: world_demo"):

@@ -8,7 +8,7 @@ from tests.factories.npcs import NPCWorldStateFactory
 from tests.factories.worlds import NPCVillageConfigFactory
 from worlds.selectors import villages_for_npc
 
-pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
+pytestmark = [pytest.mark.django_db(databases="__all__", transaction=True), pytest.mark.faults]
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ def test_warm_state_takes_the_most_recently_updated_world(rt, redis_client):
     assert redis_client.hget(f"npc:state:{npc.id}", "rank") == "3"
 
 
+@pytest.mark.faults
 def test_commands_report_redis_down_clearly():
     with override_settings(NPCADMIN_RUNTIME_REDIS_URL="unix:///nonexistent/npcadmin.sock"), \
             pytest.raises(CommandError, match="Redis unavailable"):

@@ -103,6 +103,7 @@ async def test_disconnect_cancels_the_push_and_leaves_the_group(runtime):
     assert await connection.zcard(group_key) == 0
 
 
+@pytest.mark.faults
 async def test_the_socket_says_when_redis_is_down_and_keeps_going(redis_client):
     communicator = WebsocketCommunicator(RuntimeConsumer.as_asgi(), "/ws/runtime/")
     communicator.scope["user"] = await database_sync_to_async(_staff)()
@@ -120,6 +121,7 @@ async def test_anonymous_user_scope_is_refused_by_the_consumer_itself():
     assert not connected and code == consumers.CLOSE_FORBIDDEN
 
 
+@pytest.mark.faults
 async def test_the_live_push_works_when_the_channel_layers_redis_is_down(runtime):
     dead_layer = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
                               "CONFIG": {"hosts": ["unix:///nonexistent/layer.sock"]}}}
@@ -134,6 +136,7 @@ async def test_the_live_push_works_when_the_channel_layers_redis_is_down(runtime
     assert not consumers.CONSUMERS
 
 
+@pytest.mark.faults
 async def test_the_live_page_goes_unavailable_and_comes_back_by_itself(throwaway_redis, redis_client):
     communicator = WebsocketCommunicator(RuntimeConsumer.as_asgi(), "/ws/runtime/")
     communicator.scope["user"] = await database_sync_to_async(_staff)()

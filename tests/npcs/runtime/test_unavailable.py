@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.faults]
 
 DEAD_SOCKET = "unix:///nonexistent/npcadmin-runtime.sock"
 
