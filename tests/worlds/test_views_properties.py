@@ -61,3 +61,11 @@ def test_strategy_json_that_postgresql_cannot_store_is_a_field_error(admin_clien
         response = admin_client.post(url, {**_form_data(config), "build_queue_strategy": box})
         assert response.status_code == 200 and "build_queue_strategy" in response.context["form"].errors
     assert NPCVillageConfig.objects.using("world_demo").filter(pk=config.pk).values().first() == before
+
+
+def test_a_page_number_past_bigint_is_clamped_not_a_500(admin_client):
+    from worlds.models import NPCBuildQueueHistory
+    from worlds.pagination import MAX_PAGE, page_without_count
+
+    page = page_without_count(NPCBuildQueueHistory.objects.in_world("demo").order_by("id"), "1386192601061715200", 50)
+    assert page.number == MAX_PAGE and page.rows == []
