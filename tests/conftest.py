@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import redis
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
+
+# CI explores the same examples on every run (a red build always reproduces); developers' runs
+# stay random, so they keep finding new cases (see tests/junk.py for a deeper search).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture
