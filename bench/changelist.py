@@ -40,7 +40,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.report import plans_markdown, write_section  # noqa: E402
 
 SITES = {"stock": "/bench-stock-admin", "project": "/admin"}
 TABLES = {
@@ -176,12 +176,8 @@ def markdown(results: list[Measurement], *, repeat: int, command: str) -> str:
                 ratio = f"{stock.median / r.median:.1f}×"
         lines.append(f"| {r.label} (`{r.url}`) | {r.status} | {r.median:.1f} | {r.p95:.1f} | {r.queries} | "
                      f"{r.slowest_ms:.1f} | {ratio} |")
-    plans = [r for r in results if r.plan]
-    if plans:
-        lines.append("\nPlans of the slowest query of each changelist over the threshold:\n")
-        for r in plans:
-            lines.append(f"<details><summary>{r.label}: {r.slowest_ms:.0f} ms</summary>\n\n```sql\n"
-                         f"{r.slowest_sql[:2000]}\n```\n\n```\n{r.plan}\n```\n</details>\n")
+    lines += plans_markdown("Plans of the slowest query of each changelist over the threshold:",
+                            [(r.label, r.slowest_ms, r.slowest_sql, r.plan) for r in results if r.plan])
     return "\n".join(lines) + "\n"
 
 

@@ -47,6 +47,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
+from bench.report import plans_markdown  # noqa: E402
+
 METRIC_BOARDS = {"overview", "npc"}
 
 
@@ -144,12 +146,9 @@ def markdown(results: list[dict], *, command: str, repeat: int, raw_repeat: int)
             f"{percentile(r['warm'], 0.95):.0f} | {r['queries']} | {r['slowest_ms']:.0f} | "
             + (f"{raw:,.0f} | {raw / cold:.1f}× |" if raw else "no aggregate (reads the log table) | |")
         )
-    plans = [r for r in results if r["plan"]]
-    if plans:
-        lines.append("\nPlans of the slowest query of each dashboard whose cold median is over the threshold:\n")
-        for r in plans:
-            lines.append(f"<details><summary>{r['url']}: {r['slowest_ms']:.0f} ms</summary>\n\n```sql\n"
-                         f"{r['slowest_sql'][:3000]}\n```\n\n```\n{r['plan']}\n```\n</details>\n")
+    lines += plans_markdown("Plans of the slowest query of each dashboard whose cold median is over the threshold:",
+                            [(r["url"], r["slowest_ms"], r["slowest_sql"], r["plan"]) for r in results if r["plan"]],
+                            sql_chars=3000)
     return "\n".join(lines) + "\n"
 
 

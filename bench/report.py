@@ -15,3 +15,14 @@ def write_section(path: Path, name: str, title: str, body: str) -> None:
     else:
         text = text.rstrip("\n") + f"\n\n## {title}\n\n" + section + "\n"
     path.write_text(text)
+
+
+def plans_markdown(heading: str, plans: list[tuple[str, float, str, str]], sql_chars: int = 2000) -> list[str]:
+    """Folded `<details>` blocks of (label, slowest ms, SQL, EXPLAIN plan), under `heading`."""
+    if not plans:
+        return []
+    lines = [f"\n{heading}\n"]
+    for label, slowest_ms, sql, plan in plans:
+        lines.append(f"<details><summary>{label}: {slowest_ms:.0f} ms</summary>\n\n```sql\n"
+                     f"{sql[:sql_chars]}\n```\n\n```\n{plan}\n```\n</details>\n")
+    return lines
