@@ -22,7 +22,6 @@ import datetime
 import logging
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.db.models import (
     Aggregate,
@@ -43,12 +42,11 @@ from django.db.models.functions import Cast, Coalesce, Length, TruncDay
 
 from npcs.mind.traces import departed_expression
 from npcs.models import NPC, NPCDecision
+from npcs.runtime.client import RuntimeUnavailable
+from npcs.runtime.sync import SyncRuntime
 
 logger = logging.getLogger(__name__)
 
-# NPCCacheManager.check_llm_rate_limit(max_per_minute=10) in the seed: at 10 the next call is refused.
-LLM_RATE_LIMIT_PER_MINUTE = 10
-RATE_LIMIT_KEY_PREFIX = "ratelimit:llm:"
 DEFAULT_SLOW_P95_MS = 5000
 ERROR_STATUSES = ("error", "failed", "failure")
 RATE_LIMIT_PATTERN = r"rate[ _-]?limit"
@@ -233,37 +231,17 @@ class RateLimitSnapshot:
     error: str = ""
 
 
-def runtime_redis() -> redis.Redis:
-    """A short-timeout client on the engine's runtime Redis (a slow Redis must not hang a page)."""
-    return redis.Redis.from_url(
-        settings.NPCADMIN_RUNTIME_REDIS_URL, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5,
-    )
-
-
-def rate_limited_now(
-    client: redis.Redis | None = None, threshold: int = LLM_RATE_LIMIT_PER_MINUTE
-) -> RateLimitSnapshot:
-    """Scan `ratelimit:llm:*` (one key per NPC, so a few hundred at most) for counters ≥ threshold."""
-    own_client = client is None
-    client = client or runtime_redis()
+def rate_limited_now(runtime: SyncRuntime | None = None, threshold: int | None = None) -> RateLimitSnapshot:
+    """NPCs whose `ratelimit:llm:{npc_id}` counter is at or over the engine's limit, read through the
+    runtime client (one place knows that key; its deadline keeps a slow Redis from hanging the page)."""
+    threshold = settings.NPCADMIN_RUNTIME_LLM_RATE_LIMIT if threshold is None else threshold
+    runtime = runtime or SyncRuntime()
     try:
-        keys = list(client.scan_iter(match=f"{RATE_LIMIT_KEY_PREFIX}*", count=1000))
-        values = client.mget(keys) if keys else []
-    except (redis.RedisError, OSError) as exc:
+        windows = runtime.rate_limits()
+    except RuntimeUnavailable as exc:
         logger.warning("rate-limit counters unavailable: %s", exc)
-        return RateLimitSnapshot([], error=f"Redis unreachable ({exc.__class__.__name__}); counters not shown.")
-    finally:
-        if own_client:
-            client.close()
-    counts = {}
-    for key, value in zip(keys, values, strict=True):
-        suffix = key[len(RATE_LIMIT_KEY_PREFIX):]
-        try:
-            npc_id, count = int(suffix), int(value)
-        except (TypeError, ValueError):
-            continue
-        if count >= threshold:
-            counts[npc_id] = count
+        return RateLimitSnapshot([], error=f"Redis unreachable ({exc}); counters not shown.")
+    counts = {w.npc_id: w.count for w in windows if w.count >= threshold}
     names = dict(NPC.objects.filter(pk__in=counts).values_list("pk", "name"))
     npcs = [{"npc_id": npc_id, "name": names.get(npc_id, "(unknown NPC)"), "count": count}
             for npc_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -86,7 +87,7 @@ def decisions_overview(request):
     """Across NPCs: LLM use, departures from the rules, success by path, latency, tokens, trouble."""
     as_of = timezone.now()
     form = bind(OverviewForm, request.GET, OverviewForm.defaults(as_of))
-    context = {"form": form, "rate_limit": usage.LLM_RATE_LIMIT_PER_MINUTE}
+    context = {"form": form, "rate_limit": settings.NPCADMIN_RUNTIME_LLM_RATE_LIMIT}
     if form.is_valid():
         window = form.to_window()
         context.update(

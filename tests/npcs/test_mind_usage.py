@@ -116,15 +116,14 @@ def test_rate_limit_counters_in_redis(redis_client):
     redis_client.set(f"ratelimit:llm:{below.pk}", 9, ex=60)
     redis_client.set("ratelimit:llm:not-a-number", 50)
     redis_client.set("ratelimit:llm:424242", 10)
-    snapshot = usage.rate_limited_now(client=redis_client)
+    snapshot = usage.rate_limited_now()  # the runtime Redis that `redis_client` writes to
     assert snapshot.error == ""
     assert snapshot.npcs == [{"npc_id": at_limit.pk, "name": at_limit.name, "count": 12},
                              {"npc_id": 424242, "name": "(unknown NPC)", "count": 10}]
 
 
 def test_rate_limit_snapshot_survives_redis_errors():
-    import redis
+    from npcs.runtime.sync import SyncRuntime
 
-    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    snapshot = usage.rate_limited_now(client=client)
+    snapshot = usage.rate_limited_now(SyncRuntime("redis://127.0.0.1:1/0", deadline=0.5))
     assert snapshot.npcs == [] and "Redis unreachable" in snapshot.error
