@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -25,6 +26,15 @@ from npcs.models import (
 
 # The world-state columns the console shows next to an NPC (strategy per world).
 _WORLD_STATE_SUMMARY = ("id", "npc_id", "world_id", "current_strategy", "rank", "village_count")
+
+
+def npc_names(npc_ids: Iterable[int | None]) -> dict[int, str]:
+    """Names of the given NPCs in one query (missing ids are absent); for pages whose rows live
+    elsewhere (world databases, Redis) and carry only an `npc_id`."""
+    ids = {int(i) for i in npc_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(NPC.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def npcs_for_console() -> QuerySet[NPC]:

@@ -7,25 +7,18 @@ NPC names live in the global database: pages fetch them for a whole page in one 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from npcs.models import NPC, NPCWorldState
+from npcs.selectors import npc_names  # noqa: F401  (re-exported: world pages name NPCs per page)
 from worlds.faults import WorldUnavailable, world_faults
 from worlds.models import NPCBuildQueueHistory, NPCVillageConfig, Village
 
 RECENT_BUILDS_PER_VILLAGE = 3
 
-
-def npc_names(npc_ids: Iterable[int]) -> dict[int, str]:
-    """Names of the given NPCs from the global database, in one query (missing ids are absent)."""
-    ids = {i for i in npc_ids if i is not None}
-    if not ids:
-        return {}
-    return dict(NPC.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def npcs_in_world(world_id: str) -> list[tuple[int, str]]:

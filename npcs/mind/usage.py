@@ -41,9 +41,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Length, TruncDay
 
 from npcs.mind.traces import departed_expression
-from npcs.models import NPC, NPCDecision
+from npcs.models import NPCDecision
 from npcs.runtime.client import RuntimeUnavailable
 from npcs.runtime.sync import SyncRuntime
+from npcs.selectors import npc_names
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def rate_limited_now(runtime: SyncRuntime | None = None, threshold: int | None =
         logger.warning("rate-limit counters unavailable: %s", exc)
         return RateLimitSnapshot([], error=f"Redis unreachable ({exc}); counters not shown.")
     counts = {w.npc_id: w.count for w in windows if w.count >= threshold}
-    names = dict(NPC.objects.filter(pk__in=counts).values_list("pk", "name"))
+    names = npc_names(counts)
     npcs = [{"npc_id": npc_id, "name": names.get(npc_id, "(unknown NPC)"), "count": count}
             for npc_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
     return RateLimitSnapshot(npcs)

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from redis.exceptions import RedisError
 
-from npcs.models import NPC, NPCWorldState
+from npcs.models import NPCWorldState
 from npcs.runtime import keys
 from npcs.runtime.client import UNAVAILABLE_ERRORS, QueuedDecision, RuntimeClient, get_client
+from npcs.selectors import npc_names
 
 SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot
 TOP_RATE_LIMITS = 10
@@ -180,11 +181,6 @@ def _round(value: float | None) -> float | None:
 
 
 # --- Joins with the database (sync: call from views or via database_sync_to_async) ---------
-def npc_names(npc_ids) -> dict[int, str]:
-    ids = {int(i) for i in npc_ids if i is not None}
-    if not ids:
-        return {}
-    return dict(NPC.objects.filter(id__in=ids).values_list("id", "name"))
 
 
 def world_states_for_cache(*, npc_ids=None, world_id: str | None = None):
