@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "channels",
     "npcadmin",
     "npcs",
+    "npcs.runtime",
     "worlds",
     "analytics",
 ]

@@ -3,6 +3,7 @@
 from django.core.management.base import CommandError
 
 from npcs.runtime.command_base import RuntimeCommand
+from npcs.runtime.services import runtime_ratelimit_reset
 
 
 class Command(RuntimeCommand):
@@ -26,5 +27,7 @@ class Command(RuntimeCommand):
             return
         if len(targets) > 1 and not self.confirm(options, f"Reset {len(targets)} rate-limit windows?"):
             return
-        reset = sum(1 for npc_id in targets if self.runtime.reset_rate_limit(npc_id))
+        reset = sum(1 for npc_id in targets
+                    if runtime_ratelimit_reset(npc_id=npc_id, by_user="manage.py runtime_reset_ratelimit",
+                                               runtime=self.runtime))
         self.summary(options, f"Reset {reset} rate-limit windows.")

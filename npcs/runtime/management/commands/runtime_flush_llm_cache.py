@@ -1,6 +1,7 @@
 """Delete every cached LLM response (`llm:response:*`), by SCAN, never KEYS."""
 
 from npcs.runtime.command_base import RuntimeCommand
+from npcs.runtime.services import runtime_llm_cache_flush
 
 
 class Command(RuntimeCommand):
@@ -16,5 +17,5 @@ class Command(RuntimeCommand):
             return
         if not self.confirm(options, f"Delete {entries} cached LLM responses?"):
             return
-        deleted = self.runtime.flush_llm_cache()
+        deleted = runtime_llm_cache_flush(by_user="manage.py runtime_flush_llm_cache", runtime=self.runtime)
         self.summary(options, f"Deleted {deleted} cached LLM responses.")
