@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "npcadmin",
     "npcs",
     "npcs.runtime",
+    "npcs.mind",
     "worlds",
     "analytics",
 ]

@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from npcs.mind import traces, usage
 from npcs.mind.forms import AroundForm, OverviewForm, TimelineForm, bind
-from npcs.mind.links import console_url
+from npcs.mind.views.access import in_utc, staff_with_permission
 from npcs.models import NPC, NPCDecision
-from npcs.views.access import in_utc, staff_with_permission
 
 
 @in_utc
@@ -24,7 +23,7 @@ def decision_timeline(request, npc_id: int):
     npc = get_object_or_404(NPC.objects.only("id", "name", "personality", "tribe"), pk=npc_id)
     worlds = list(npc.world_states.order_by("world_id").values_list("world_id", flat=True))
     form = bind(TimelineForm, request.GET, {}, worlds=worlds)
-    context = {"npc": npc, "form": form, "console_url": console_url("npc", npc.pk)}
+    context = {"npc": npc, "form": form, "console_url": reverse("admin:npcs_npc_change", args=[npc.pk])}
     if form.is_valid():
         filters = form.to_filter()
         page = form.cleaned_data.get("page") or 1
@@ -39,7 +38,7 @@ def decision_timeline(request, npc_id: int):
             newer_url=f"?{urlencode({**params.dict(), 'page': page - 1})}" if page > 1 else None,
             older_url=f"?{urlencode({**params.dict(), 'page': page + 1})}" if len(rows) > size else None,
         )
-    return render(request, "npcs/mind/timeline.html", context)
+    return render(request, "mind/timeline.html", context)
 
 
 def _recall_url_around(decision: NPCDecision, hours: int) -> str:
@@ -51,7 +50,7 @@ def _recall_url_around(decision: NPCDecision, hours: int) -> str:
         "since": (decision.created_at - window).astimezone(datetime.UTC).date().isoformat(),
         "until": (decision.created_at + window).astimezone(datetime.UTC).date().isoformat(),
     }
-    return f"{reverse('npcs:memory_recall', args=[decision.npc_id])}?{urlencode(params)}"
+    return f"{reverse('mind:memory_recall', args=[decision.npc_id])}?{urlencode(params)}"
 
 
 @in_utc
@@ -75,10 +74,10 @@ def decision_trace(request, decision_id: int):
         "memories": (list(traces.memories_around(decision, hours)) if has_time else []) if can_see_memories else None,
         "battles": list(traces.battles_around(decision, hours)) if has_time else [],
         "recall_url": _recall_url_around(decision, hours) if has_time and can_see_memories else None,
-        "console_url": console_url("npcdecision", decision.pk),
-        "npc_console_url": console_url("npc", decision.npc_id) if decision.npc_id else None,
+        "console_url": reverse("admin:npcs_npcdecision_change", args=[decision.pk]),
+        "npc_console_url": reverse("admin:npcs_npc_change", args=[decision.npc_id]) if decision.npc_id else None,
     }
-    return render(request, "npcs/mind/trace.html", context)
+    return render(request, "mind/trace.html", context)
 
 
 @in_utc
@@ -100,4 +99,4 @@ def decisions_overview(request):
             slow_ms=form.cleaned_data["slow_ms"],
             redis=usage.rate_limited_now(),
         )
-    return render(request, "npcs/mind/overview.html", context)
+    return render(request, "mind/overview.html", context)

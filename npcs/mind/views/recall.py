@@ -13,10 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from npcs.mind import recall
 from npcs.mind.forms import MemoryAdjustForm, RecallForm, bind
-from npcs.mind.links import console_url
 from npcs.mind.services import memory_adjust, memory_audit_trail
+from npcs.mind.views.access import in_utc, staff_with_permission
 from npcs.models import NPC, NPCMemory
-from npcs.views.access import in_utc, staff_with_permission
 
 
 def _worlds_of(npc: NPC) -> list[str]:
@@ -30,7 +29,7 @@ def memory_recall(request, npc_id: int):
     npc = get_object_or_404(NPC.objects.only("id", "name", "personality", "tribe"), pk=npc_id)
     as_of = timezone.now()
     form = bind(RecallForm, request.GET, RecallForm.defaults(as_of), worlds=_worlds_of(npc))
-    context = {"npc": npc, "form": form, "as_of": as_of, "console_url": console_url("npc", npc.pk),
+    context = {"npc": npc, "form": form, "as_of": as_of, "console_url": reverse("admin:npcs_npc_change", args=[npc.pk]),
                "can_adjust": request.user.has_perm("npcs.change_npcmemory")}
     if form.is_valid():
         query = form.to_query()
@@ -51,7 +50,7 @@ def memory_recall(request, npc_id: int):
             lessons=recall.lesson_entries(recall.lessons_timeline(npc_id=npc.pk, query=query)),
             expiring_days=recall.EXPIRING_SOON.days,
         )
-    return render(request, "npcs/mind/recall.html", context)
+    return render(request, "mind/recall.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,7 +62,7 @@ def memory_adjust_view(request, memory_id: int):
     back = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
-        back = reverse("npcs:memory_recall", args=[memory.npc_id]) if memory.npc_id else reverse("admin:index")
+        back = reverse("mind:memory_recall", args=[memory.npc_id]) if memory.npc_id else reverse("admin:index")
     if request.method == "POST":
         form = MemoryAdjustForm(request.POST)
         if form.is_valid():
@@ -81,7 +80,7 @@ def memory_adjust_view(request, memory_id: int):
                 return HttpResponseRedirect(back)
     else:
         form = MemoryAdjustForm(initial={"importance": memory.importance, "expires_at": memory.expires_at})
-    return render(request, "npcs/mind/memory_adjust.html", {
+    return render(request, "mind/memory_adjust.html", {
         "memory": memory, "form": form, "back": back, "audit": memory_audit_trail(memory),
         "lesson": recall.lesson_entries([memory])[0],
     })

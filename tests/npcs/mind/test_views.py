@@ -41,8 +41,8 @@ def viewer_client(django_user_model):
 
 def test_pages_are_for_staff_with_the_view_permission(client, django_user_model, npc):
     decision = NPCDecisionFactory(npc=npc)
-    urls = [reverse("npcs:memory_recall", args=[npc.pk]), reverse("npcs:decision_timeline", args=[npc.pk]),
-            reverse("npcs:decision_trace", args=[decision.pk]), reverse("npcs:decisions_overview")]
+    urls = [reverse("mind:memory_recall", args=[npc.pk]), reverse("mind:decision_timeline", args=[npc.pk]),
+            reverse("mind:decision_trace", args=[decision.pk]), reverse("mind:decisions_overview")]
     for url in urls:
         assert client.get(url).status_code == 302  # to the console's login
     client.force_login(django_user_model.objects.create_user("staff", password="pw", is_staff=True))
@@ -51,14 +51,14 @@ def test_pages_are_for_staff_with_the_view_permission(client, django_user_model,
 
 
 def test_unknown_npc_or_decision_is_404(gm_client):
-    assert gm_client.get(reverse("npcs:memory_recall", args=[999999])).status_code == 404
-    assert gm_client.get(reverse("npcs:decision_trace", args=[999999])).status_code == 404
+    assert gm_client.get(reverse("mind:memory_recall", args=[999999])).status_code == 404
+    assert gm_client.get(reverse("mind:decision_trace", args=[999999])).status_code == 404
 
 
 def test_recall_ranks_for_a_typed_situation_and_shows_components(gm_client, npc):
     hit = NPCMemoryFactory(npc=npc, event_data={"opponent": "PlayerXYZ", "result": "defeat"}, importance=0.1)
     NPCMemoryFactory(npc=npc, event_data={"opponent": "Someone"}, importance=0.1)
-    response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"situation": "PlayerXYZ"})
+    response = gm_client.get(reverse("mind:memory_recall", args=[npc.pk]), {"situation": "PlayerXYZ"})
     assert response.status_code == 200
     ranked = response.context["ranked"]
     assert ranked[0].pk == hit.pk and ranked[0].relevance > 0 and ranked[1].relevance == 0
@@ -72,11 +72,11 @@ def test_viewing_changes_no_memory(gm_client, npc, raw_sql):
                               occurred_at=timezone.now() - datetime.timedelta(hours=2))
     decision = LLMDecisionFactory(npc=npc)
     before = raw_sql("SELECT id, accessed_count, last_accessed, importance, expires_at FROM npc_memory ORDER BY id")
-    for url, params in ((reverse("npcs:memory_recall", args=[npc.pk]), {"situation": "battle PlayerXYZ"}),
-                        (reverse("npcs:memory_adjust", args=[memory.pk]), {}),
-                        (reverse("npcs:decision_trace", args=[decision.pk]), {"hours": 24}),
-                        (reverse("npcs:decision_timeline", args=[npc.pk]), {}),
-                        (reverse("npcs:decisions_overview"), {})):
+    for url, params in ((reverse("mind:memory_recall", args=[npc.pk]), {"situation": "battle PlayerXYZ"}),
+                        (reverse("mind:memory_adjust", args=[memory.pk]), {}),
+                        (reverse("mind:decision_trace", args=[decision.pk]), {"hours": 24}),
+                        (reverse("mind:decision_timeline", args=[npc.pk]), {}),
+                        (reverse("mind:decisions_overview"), {})):
         assert gm_client.get(url, params).status_code == 200
     assert raw_sql("SELECT id, accessed_count, last_accessed, importance, expires_at FROM npc_memory ORDER BY id") \
         == before
@@ -94,7 +94,7 @@ def test_viewing_changes_no_memory(gm_client, npc, raw_sql):
     ({"world": "x" * 51}, "world"),
 ])
 def test_recall_rejects_bad_parameters(gm_client, npc, params, field):
-    response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), params)
+    response = gm_client.get(reverse("mind:memory_recall", args=[npc.pk]), params)
     assert response.status_code == 200
     form = response.context["form"]
     assert not form.is_valid()
@@ -104,7 +104,7 @@ def test_recall_rejects_bad_parameters(gm_client, npc, params, field):
 
 def test_half_life_overrides_decay(gm_client, npc):
     NPCMemoryFactory(npc=npc, occurred_at=timezone.now() - datetime.timedelta(hours=48))
-    response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"half_life": "48", "decay": "0.9"})
+    response = gm_client.get(reverse("mind:memory_recall", args=[npc.pk]), {"half_life": "48", "decay": "0.9"})
     assert response.context["ranked"][0].recency == pytest.approx(0.5, abs=1e-3)
 
 
@@ -119,14 +119,14 @@ def _memories(npc, n):
 def test_recall_query_count_does_not_grow_with_rows(gm_client, npc, rows, django_assert_max_num_queries):
     _memories(npc, rows)
     with django_assert_max_num_queries(8):  # session, user, npc, worlds, ranked, expiring, lessons
-        response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"situation": "raid"})
+        response = gm_client.get(reverse("mind:memory_recall", args=[npc.pk]), {"situation": "raid"})
     assert len(response.context["ranked"]) == rows
 
 
 def test_game_master_adjusts_importance_and_expiry_and_it_is_audited(gm_client, npc):
     memory = NPCMemoryFactory(npc=npc, importance=0.5, accessed_count=3)
-    url = reverse("npcs:memory_adjust", args=[memory.pk])
-    back = reverse("npcs:memory_recall", args=[npc.pk]) + "?situation=x"
+    url = reverse("mind:memory_adjust", args=[memory.pk])
+    back = reverse("mind:memory_recall", args=[npc.pk]) + "?situation=x"
     response = gm_client.post(url, {"importance": "0.9", "expires_at": "2030-01-02T03:04", "reason": "key rival",
                                     "next": back})
     assert response.status_code == 302 and response.url == back
@@ -145,24 +145,24 @@ def test_game_master_adjusts_importance_and_expiry_and_it_is_audited(gm_client, 
 
 def test_saving_unchanged_values_records_nothing(gm_client, npc):
     memory = NPCMemoryFactory(npc=npc, importance=0.5)
-    gm_client.post(reverse("npcs:memory_adjust", args=[memory.pk]), {"importance": "0.5", "expires_at": ""})
+    gm_client.post(reverse("mind:memory_adjust", args=[memory.pk]), {"importance": "0.5", "expires_at": ""})
     assert not LogEntry.objects.exists()
 
 
 def test_adjust_refuses_bad_values_viewers_and_foreign_redirects(gm_client, viewer_client, npc):
     memory = NPCMemoryFactory(npc=npc, importance=0.5)
-    url = reverse("npcs:memory_adjust", args=[memory.pk])
+    url = reverse("mind:memory_adjust", args=[memory.pk])
     assert viewer_client.post(url, {"importance": "0.9"}).status_code == 403
     response = gm_client.post(url, {"importance": "1.5"})
     assert response.status_code == 200 and "importance" in response.context["form"].errors
     response = gm_client.post(url, {"importance": "0.7", "next": "https://evil.example/"})
-    assert response.url == reverse("npcs:memory_recall", args=[npc.pk])
+    assert response.url == reverse("mind:memory_recall", args=[npc.pk])
     assert NPCMemory.objects.get(pk=memory.pk).importance == 0.7
 
 
 def test_viewer_sees_recall_without_adjust_links(viewer_client, npc):
     NPCMemoryFactory(npc=npc)
-    response = viewer_client.get(reverse("npcs:memory_recall", args=[npc.pk]))
+    response = viewer_client.get(reverse("mind:memory_recall", args=[npc.pk]))
     assert response.status_code == 200 and not response.context["can_adjust"]
     assert b"/adjust/" not in response.content
 
@@ -173,7 +173,7 @@ def test_timeline_pages_newest_first_and_flags_departures(gm_client, npc):
         NPCDecisionFactory(npc=npc, created_at=now - datetime.timedelta(minutes=i))
     departed = LLMDecisionFactory(npc=npc, created_at=now + datetime.timedelta(minutes=1),
                                   final_decision={"action": "attack"})
-    url = reverse("npcs:decision_timeline", args=[npc.pk])
+    url = reverse("mind:decision_timeline", args=[npc.pk])
     first = gm_client.get(url)
     assert first.context["decisions"][0].pk == departed.pk and first.context["decisions"][0].departed
     assert not first.context["decisions"][1].departed
@@ -190,7 +190,7 @@ def test_timeline_query_count_does_not_grow_with_rows(gm_client, npc, rows, djan
     for _ in range(rows):
         LLMDecisionFactory(npc=npc)
     with django_assert_max_num_queries(5):
-        response = gm_client.get(reverse("npcs:decision_timeline", args=[npc.pk]))
+        response = gm_client.get(reverse("mind:decision_timeline", args=[npc.pk]))
     assert len(response.context["decisions"]) == rows
 
 
@@ -208,7 +208,7 @@ def test_trace_shows_difference_exchange_timing_and_context_in_window(gm_client,
     NPCMemoryFactory(npc=npc, occurred_at=at - datetime.timedelta(hours=30))
     battle = NPCBattleFactory(npc=npc, occurred_at=at + datetime.timedelta(hours=1))
     NPCBattleFactory(npc=npc, occurred_at=at + datetime.timedelta(hours=10))
-    response = gm_client.get(reverse("npcs:decision_trace", args=[decision.pk]))
+    response = gm_client.get(reverse("mind:decision_trace", args=[decision.pk]))
     assert response.status_code == 200
     assert [(d.path, d.kind) for d in response.context["differences"]] == [("$.building", "changed"),
                                                                            ("$.priority", "added")]
@@ -217,15 +217,15 @@ def test_trace_shows_difference_exchange_timing_and_context_in_window(gm_client,
     html = response.content.decode()
     assert '<details class="trace">' in html and "4000 characters" in html
     assert "took 1 min 30 s" in html and "2.0 s after deciding" in html
-    assert reverse("npcs:memory_recall", args=[npc.pk]) in response.context["recall_url"]
-    wider = gm_client.get(reverse("npcs:decision_trace", args=[decision.pk]), {"hours": 48})
+    assert reverse("mind:memory_recall", args=[npc.pk]) in response.context["recall_url"]
+    wider = gm_client.get(reverse("mind:decision_trace", args=[decision.pk]), {"hours": 48})
     assert len(wider.context["memories"]) == 2 and len(wider.context["battles"]) == 2
 
 
 def test_overview_renders_and_survives_redis_down(gm_client, npc, settings):
     LLMDecisionFactory(npc=npc, execution_result={"error": "timeout"})
     settings.NPCADMIN_RUNTIME_REDIS_URL = "redis://127.0.0.1:1/0"
-    response = gm_client.get(reverse("npcs:decisions_overview"))
+    response = gm_client.get(reverse("mind:decisions_overview"))
     assert response.status_code == 200
     assert response.context["redis"].error.startswith("Redis unreachable")
     assert response.context["trouble"][0]["failed"] == 1
@@ -241,11 +241,11 @@ def test_pages_read_rows_written_by_the_engine_in_raw_sql(gm_client, npc, raw_sq
         "INSERT INTO npc_decisions (npc_id, world_id, decision_type, situation_summary, used_llm, llm_response,"
         " rule_based_recommendation, final_decision) VALUES (%s, 'testworld', 'diplomatic', 'Ally broke the NAP',"
         " true, 'not JSON at all', 'null'::jsonb, '\"declare war\"') RETURNING id", [npc.pk])
-    recall_page = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"situation": "oath"})
+    recall_page = gm_client.get(reverse("mind:memory_recall", args=[npc.pk]), {"situation": "oath"})
     [row] = recall_page.context["ranked"]
     assert row.pk == memory_id and row.relevance > 0
     assert recall_page.context["lessons"][0].headline == f"diplomacy -0.10 after treaty broken (memory {memory_id})"
-    trace = gm_client.get(reverse("npcs:decision_trace", args=[decision_id]))
+    trace = gm_client.get(reverse("mind:decision_trace", args=[decision_id]))
     assert trace.status_code == 200 and not trace.context["decision"].departed
     assert b"No rule-based recommendation was recorded." in trace.content
     assert b"not JSON at all" in trace.content
@@ -260,18 +260,18 @@ def test_trace_and_overview_query_counts_do_not_grow_with_rows(gm_client, npc, r
         NPCBattleFactory(npc=npc, occurred_at=at + datetime.timedelta(minutes=i))
         LLMDecisionFactory(npc=NPCWorldStateFactory().npc, execution_result={"error": "x"})
     with django_assert_max_num_queries(5):  # session, user, decision + NPC, memories, battles
-        gm_client.get(reverse("npcs:decision_trace", args=[decision.pk]))
+        gm_client.get(reverse("mind:decision_trace", args=[decision.pk]))
     with django_assert_max_num_queries(8):  # session, user, totals, paths, per NPC, per day, trouble, names
-        response = gm_client.get(reverse("npcs:decisions_overview"))
+        response = gm_client.get(reverse("mind:decisions_overview"))
     assert len(response.context["trouble"]) == rows
 
 
 def test_times_are_shown_and_read_in_utc_whatever_the_server_time_zone(gm_client, npc, settings):
     settings.TIME_ZONE = "Asia/Tokyo"
     decision = NPCDecisionFactory(npc=npc, created_at=datetime.datetime(2026, 1, 1, 23, 30, tzinfo=datetime.UTC))
-    assert b"2026-01-01 23:30:00 UTC" in gm_client.get(reverse("npcs:decision_trace", args=[decision.pk])).content
+    assert b"2026-01-01 23:30:00 UTC" in gm_client.get(reverse("mind:decision_trace", args=[decision.pk])).content
     memory = NPCMemoryFactory(npc=npc)
-    gm_client.post(reverse("npcs:memory_adjust", args=[memory.pk]), {"importance": "0.5",
+    gm_client.post(reverse("mind:memory_adjust", args=[memory.pk]), {"importance": "0.5",
                                                                      "expires_at": "2030-01-01T00:00"})
     memory.refresh_from_db()
     assert memory.expires_at == datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
@@ -280,6 +280,6 @@ def test_times_are_shown_and_read_in_utc_whatever_the_server_time_zone(gm_client
 def test_a_world_the_npc_has_no_state_in_can_still_be_filtered(gm_client, npc):
     elsewhere = NPCMemoryFactory(npc=npc, world_id="legacy-s1")
     NPCMemoryFactory(npc=npc, world_id="testworld")
-    response = gm_client.get(reverse("npcs:memory_recall", args=[npc.pk]), {"world": "legacy-s1"})
+    response = gm_client.get(reverse("mind:memory_recall", args=[npc.pk]), {"world": "legacy-s1"})
     assert [m.pk for m in response.context["ranked"]] == [elsewhere.pk]
     assert b'<option value="legacy-s1" selected>' in response.content
