@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from npcadmin.jsonb import json_text
+
 register = template.Library()
 
 FOLD_CHARS = 600
@@ -19,15 +21,8 @@ def _as_text(value) -> str:
     """JSON values and JSON-looking strings indented; anything else as it is."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped[:1] in "{[":
-            try:
-                return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
-            except ValueError:
-                return value
-        return value
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    text = json_text(value)
+    return value if text is None else text
 
 
 @register.filter
