@@ -47,7 +47,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
-from bench.report import plans_markdown  # noqa: E402
+from bench.report import add_write_argument, command_line, plans_markdown, publish  # noqa: E402
 
 METRIC_BOARDS = {"overview", "npc"}
 
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
     parser.add_argument("--raw-repeat", type=int, default=3, help="requests of each raw-table baseline")
     parser.add_argument("--plan-ms", type=float, default=100.0)
     parser.add_argument("--only", action="append", help="only these dashboards (slug, repeatable)")
-    parser.add_argument("--write", type=Path, help="update the dashboards section of this markdown file")
+    add_write_argument(parser, "dashboards")
     args = parser.parse_args(argv)
     with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False,
                            SECURE_SSL_REDIRECT=False):
@@ -177,15 +177,9 @@ def main(argv=None) -> int:
             print(f"{statistics.median(result['cold']):8.0f} ms cold {percentile(result['cold'], 0.95):8.0f} p95 "
                   f"{statistics.median(result['warm']):6.0f} ms warm {result['queries']:3} queries {raw}  {url}",
                   flush=True)
-    command = "python bench/dashboards_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = markdown(results, command=command.strip(), repeat=args.repeat, raw_repeat=args.raw_repeat)
-    if args.write:
-        from bench.report import write_section
-
-        write_section(args.write, "dashboards", "Dashboards on the generated data", body)
-        print(f"wrote {args.write}")
-    else:
-        print("\n" + body)
+    body = markdown(results, command=command_line("dashboards_bench.py", argv), repeat=args.repeat,
+                    raw_repeat=args.raw_repeat)
+    publish(args.write, "dashboards", "Dashboards on the generated data", body)
     return 0
 
 

@@ -41,7 +41,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.report import add_write_argument, command_line, publish  # noqa: E402
 
 DEFAULT_URLS = ["/admin/", "/admin/npcs/npc/", "/admin/npcs/npcdecision/", "/admin/npcs/npcmemory/", "/healthz"]
 
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--serve", action="store_true", help="start the production server on loopback")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=300, help="seconds")
-    parser.add_argument("--write", type=Path)
+    add_write_argument(parser, "loadtest")
     args = parser.parse_args(argv)
     if not args.base_url and not args.serve:
         parser.error("give --base-url or --serve")
@@ -208,16 +208,14 @@ def main(argv=None) -> int:
                      f"{max(times, default=0):.0f} |")
     rows.append(f"| all | {total} | {total_errors} | | {statistics.median(all_times) if all_times else 0:.0f} | "
                 f"{p95(all_times):.0f} | {max(all_times, default=0):.0f} |")
-    command = "python bench/loadtest.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command_line("loadtest.py", argv)
     target = "the production settings under daphne on loopback" if args.serve else base
     body = (f"{args.users} concurrent users for {args.duration:g} s against {target}: "
             f"{total} requests ({total / wall:.0f}/s), {total_errors} errors, "
             f"p50 {statistics.median(all_times) if all_times else 0:.0f} ms, p95 {p95(all_times):.0f} ms.\n\n"
             f"Reproduce: `{command.strip()}`\n\n"
             + "\n".join(rows) + "\n")
-    print(body)
-    if args.write:
-        write_section(args.write, "loadtest", "Load test", body)
+    publish(args.write, "loadtest", "Load test", body)
     return 1 if total_errors or not total else 0
 
 
