@@ -139,7 +139,8 @@ def build_history(request, world_id: str):
     if "page" in request.GET:
         # Links from before the seek pager: an OFFSET page has no stable place in a list that grows
         # at the top, so it goes to the newest rows with the same filters.
-        return redirect(f"{request.path}?{_query_without(request, 'page', 'cursor')}")
+        query = _query_without(request, "page", "cursor")
+        return redirect(f"{request.path}?{query}" if query else request.path)
     try:
         page = seek_page(builds, request.GET.get("cursor"), BUILDS_PER_PAGE)
     except ValueError:

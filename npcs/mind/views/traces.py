@@ -32,7 +32,7 @@ def decision_timeline(request, npc_id: int):
         params = request.GET.copy()
         params.pop("page")
         params.pop("cursor", None)
-        return redirect(f"{request.path}?{params.urlencode()}")
+        return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
     if form.is_valid():
         try:
             page = seek_page(traces.decisions_for_npc(npc_id=npc.pk, filters=form.to_filter()),
