@@ -21,6 +21,24 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 
 WORLD_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
+# Private services' data and seed_demo's admin password (npcadmin/devservices.py uses it too).
+DATA_DIR = Path(env.str("NPCADMIN_DATA_DIR", default=str(BASE_DIR / ".data")))
+
+# The service URLs production cannot start without (settings/production.py checks them first).
+REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")
+
+
+def require_service_urls() -> None:
+    """Fail closed: production names the first missing service URL instead of starting the
+    private development servers (which are development dependencies, absent there)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    for name in REQUIRED_IN_PRODUCTION:
+        if not env.str(name, default=""):
+            raise ImproperlyConfigured(
+                f"{name} must be set in production (the private development servers never start there)."
+            )
+
 
 def database_url() -> str:
     """`DATABASE_URL`, or the private PostgreSQL when it is unset."""

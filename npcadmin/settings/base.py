@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, world_databases, world_ids
+from npcadmin.env import BASE_DIR, DATA_DIR, database_url, db_config, env, redis_url, world_databases, world_ids
 from npcadmin.redis_topology import apply_sentinel, parse_sentinels
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -123,7 +123,7 @@ NPCADMIN_RUNTIME_REDIS_TIMEOUT = env.float("NPCADMIN_RUNTIME_REDIS_TIMEOUT", def
 NPCADMIN_RUNTIME_LLM_RATE_LIMIT = env.int("NPCADMIN_RUNTIME_LLM_RATE_LIMIT", default=10)
 
 # Private services' data and the demo admin password (see npcadmin/devservices.py).
-from npcadmin.devservices import DATA_DIR as NPCADMIN_DATA_DIR  # noqa: E402, F401
+NPCADMIN_DATA_DIR = DATA_DIR
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
