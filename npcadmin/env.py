@@ -68,6 +68,21 @@ def redis_url() -> str:
     return ensure_redis()
 
 
+def trusted_proxies() -> list[str]:
+    """`NPCADMIN_TRUSTED_PROXIES`: addresses or networks whose `X-Forwarded-For` is believed."""
+    import ipaddress
+
+    proxies = [p.strip() for p in env.list("NPCADMIN_TRUSTED_PROXIES", default=[]) if p.strip()]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise environ.ImproperlyConfigured(
+                f"NPCADMIN_TRUSTED_PROXIES: {proxy!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+            ) from None
+    return proxies
+
+
 def world_ids() -> list[str]:
     """Game worlds from `NPCADMIN_WORLDS` (comma separated, lower-case ids)."""
     worlds = [w.strip() for w in env.list("NPCADMIN_WORLDS", default=["testworld", "demo"]) if w.strip()]

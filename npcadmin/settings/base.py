@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from npcadmin.env import BASE_DIR, DATA_DIR, database_url, db_config, env, redis_url, world_databases, world_ids
+from npcadmin.env import (
+    BASE_DIR,
+    DATA_DIR,
+    database_url,
+    db_config,
+    env,
+    redis_url,
+    trusted_proxies,
+    world_databases,
+    world_ids,
+)
 from npcadmin.redis_topology import apply_sentinel, parse_sentinels
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -136,6 +146,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 NPCADMIN_LOGIN_MAX_FAILURES = env.int("NPCADMIN_LOGIN_MAX_FAILURES", default=5)
 NPCADMIN_LOGIN_WINDOW_SECONDS = env.int("NPCADMIN_LOGIN_WINDOW_SECONDS", default=900)
+# Once a username has failed NPCADMIN_LOGIN_MAX_FAILURES times (from anywhere): one try per this.
+NPCADMIN_LOGIN_SLOWDOWN_SECONDS = env.int("NPCADMIN_LOGIN_SLOWDOWN_SECONDS", default=10)
+# The load balancers whose X-Forwarded-For names the client (npcadmin/throttle.py); empty: none.
+NPCADMIN_TRUSTED_PROXIES = trusted_proxies()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
