@@ -172,6 +172,8 @@ NPCADMIN_METRICS_STORAGE = env.str("NPCADMIN_METRICS_STORAGE", default="auto")
 # NPCADMIN_HEALTH_CHECKS (dotted paths) or call npcadmin.health.register() in AppConfig.ready().
 NPCADMIN_HEALTH_CHECKS: list[str] = []
 NPCADMIN_HEALTH_TIMEOUT = env.float("NPCADMIN_HEALTH_TIMEOUT", default=3.0)
+# Lets monitoring read `/healthz?full=1` (header X-Health-Token); empty: staff sessions only.
+NPCADMIN_HEALTH_TOKEN = env.str("NPCADMIN_HEALTH_TOKEN", default="")
 NPCADMIN_HEALTH_CACHE_SECONDS = env.float("NPCADMIN_HEALTH_CACHE_SECONDS", default=2.0)
 NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", default=120)
 

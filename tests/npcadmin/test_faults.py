@@ -55,9 +55,9 @@ def test_a_world_down_keeps_the_instance_in_the_load_balancer(client):
     config.update(HOST="127.0.0.1", PORT="1")
     health._cached.clear()
     try:
-        with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=0):
+        with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=0, NPCADMIN_HEALTH_TOKEN="monitoring-token"):
             assert client.get("/healthz").status_code == 200  # the global DB and Redis serve
-            full = client.get("/healthz?full=1")
+            full = client.get("/healthz?full=1", headers={"X-Health-Token": "monitoring-token"})
     finally:
         config.update(saved)
         health._cached.clear()
