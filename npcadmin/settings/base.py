@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "npcadmin.throttle.LoginThrottleMiddleware",
+    "npcadmin.statement_timeout.StatementTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +145,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Read requests (GET/HEAD) stop any SQL statement running longer than this (0: no limit);
+# writes, the engine and management commands are not limited (npcadmin/statement_timeout.py).
+NPCADMIN_STATEMENT_TIMEOUT_MS = env.int("NPCADMIN_STATEMENT_TIMEOUT_MS", default=15000)
 NPCADMIN_LOGIN_MAX_FAILURES = env.int("NPCADMIN_LOGIN_MAX_FAILURES", default=5)
 NPCADMIN_LOGIN_WINDOW_SECONDS = env.int("NPCADMIN_LOGIN_WINDOW_SECONDS", default=900)
 # Once a username has failed NPCADMIN_LOGIN_MAX_FAILURES times (from anywhere): one try per this.

@@ -12,7 +12,6 @@ import uuid
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may open: the probe, the login page and what only redirects to it.
