@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.html import format_html
 
 from npcadmin.admin_filters import StrictLookupsMixin
+from npcadmin.audit import AuditedAdminMixin
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
 
@@ -50,10 +51,11 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [item for item in value if _is_key(target, item)], attr)
 
 
-class ConsoleAdmin(StrictLookupsMixin, admin.ModelAdmin):
+class ConsoleAdmin(AuditedAdminMixin, StrictLookupsMixin, admin.ModelAdmin):
     """A changelist that never runs `COUNT(*)` over its table and never computes facets.
 
-    It filters by what its filters show and nothing else (npcadmin/admin_filters.py).
+    It filters by what its filters show and nothing else (npcadmin/admin_filters.py), and
+    records every save and delete in the audit trail (npcadmin/audit.py).
     """
 
     paginator = EstimatedCountPaginator

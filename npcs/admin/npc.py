@@ -29,6 +29,7 @@ from npcs.presets import preset_template
 @admin.register(NPC)
 class NPCAdmin(ConsoleAdmin):
     form = NPCForm
+    audited_by_service = True  # npcs/services.py records creates, updates and deletes
     # Named explicitly, not at admin/npcs/npc/change_*.html, so another AdminSite over the same
     # models (a stock admin) does not pick up the console's links.
     change_form_template = "admin/npcs/npc/console_change_form.html"

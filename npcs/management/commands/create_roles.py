@@ -1,12 +1,12 @@
-"""Create or update the console's groups: game_master, analyst, ops (see npcs/roles.py)."""
+"""Create or update the console's groups from the role table of npcadmin/access.py."""
 
 from django.core.management.base import BaseCommand
 
-from npcs.roles import roles_sync
+from npcadmin.access import ROLES, roles_sync
 
 
 class Command(BaseCommand):
-    help = "Create/update the groups game_master, analyst and ops with their permissions (idempotent)."
+    help = f"Create/update the groups {', '.join(ROLES)} with their permissions (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
