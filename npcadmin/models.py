@@ -43,6 +43,8 @@ class AuditEntry(models.Model):
         ordering = ("-at", "-id")
         verbose_name = "audit entry"
         verbose_name_plural = "audit trail"
+        # Nobody adds, changes or deletes entries; reading is the capability npcadmin.view_audit.
+        default_permissions = ()
         indexes = [
             # The NPC page's section and the audit page's object filter (npcadmin/audit.py).
             models.Index(fields=["object_type", "object_id", "-at"], name="npcadmin_audit_object_idx"),

@@ -23,7 +23,8 @@ def test_pause_counts_only_npcs_that_change(admin_user):
     assert services.npc_deactivate(npc=b, by_user=admin_user) is True
     assert services.npc_deactivate(npc=b, by_user=admin_user) is False
     from npcadmin import audit
-    trail = list(audit.entries_for("npcs.npc", a.pk).order_by("at", "id").values_list("action", "changes", "actor_name"))
+    trail = list(audit.entries_for("npcs.npc", a.pk).order_by("at", "id")
+                 .values_list("action", "changes", "actor_name"))
     assert trail == [("npc.pause", {"paused": [False, True]}, admin_user.username),
                      ("npc.resume", {"paused": [True, False]}, admin_user.username)]
 
