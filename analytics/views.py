@@ -23,8 +23,8 @@ from npcadmin.access import requires
 PLOTLY_VERSION = plotly.__version__
 
 
-@require_safe
 @requires("view_analytics")
+@require_safe
 def index(request):
     return render(request, "analytics/index.html", {"dashboards": DASHBOARDS.values()})
 
@@ -39,8 +39,8 @@ def _query_with(request, **changes) -> str:
     return query.urlencode()
 
 
-@require_safe
 @requires("view_analytics")
+@require_safe
 def dashboard(request, slug: str):
     board = DASHBOARDS.get(slug)
     if board is None:
