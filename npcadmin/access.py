@@ -19,6 +19,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from npcadmin import audit
+
 APP_LABEL = "npcadmin"
 
 # codename -> what it lets a user do (the Capability model's Meta.permissions).
@@ -170,4 +172,11 @@ def roles_sync(*, dry_run: bool = False) -> list[RoleChange]:
             continue
         group = group or Group.objects.create(name=name)
         group.permissions.set(wanted)
+        if wanted != current:
+            audit.record(actor="unknown", via="console", action="group.set_permissions", obj=group,
+                         changes={"permissions": [sorted(_names(current)), sorted(_names(wanted))]})
     return changes
+
+
+def _names(permissions) -> list[str]:
+    return [f"{p.content_type.app_label}.{p.codename}" for p in permissions]

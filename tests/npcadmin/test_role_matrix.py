@@ -338,3 +338,41 @@ def test_the_role_table_in_the_docs_is_the_one_enforced():
                "model_permissions": set(role.model_permissions)}
         for name, role in ROLES.items()
     }
+
+
+# --- WebSocket routes ---------------------------------------------------------------------------
+
+
+def _websocket_routes(patterns=None, prefix=""):
+    from npcadmin.websocket_urls import websocket_urlpatterns
+
+    for entry in websocket_urlpatterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _websocket_routes(entry.url_patterns, route)
+        else:
+            yield route
+
+
+def test_every_websocket_route_has_a_declared_rule():
+    assert set(_websocket_routes()) == set(WEBSOCKET_RULES)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("role", ROLE_NAMES)
+async def test_the_websocket_matrix(role, redis_client):
+    from channels.db import database_sync_to_async
+    from channels.routing import URLRouter
+    from channels.testing import WebsocketCommunicator
+
+    from npcadmin.websocket_urls import websocket_urlpatterns
+
+    user = await database_sync_to_async(_user)(role)
+    for route, rule in WEBSOCKET_RULES.items():
+        communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/" + route)
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        expected = await database_sync_to_async(_expected)(user, rule)
+        assert connected == expected, (role, route, rule)
+        await communicator.disconnect()

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from npcadmin import audit
 from npcadmin.access import ROLES, roles_sync
 
 
@@ -11,7 +12,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
 
-    def handle(self, *args, dry_run, **options):
+    def handle(self, *args, **options):
+        with audit.as_command("create_roles"):
+            return self._handle(**options)
+
+    def _handle(self, *, dry_run, **options):
         for change in roles_sync(dry_run=dry_run):
             verb = "would " if dry_run else ""
             state = "create" if change.created else "update"
