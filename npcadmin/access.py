@@ -13,6 +13,7 @@ Staff in no group get nothing but their own password change; superusers get ever
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 from django.contrib.auth.views import redirect_to_login
@@ -83,6 +84,57 @@ def requires(capability: str, *, write: str | None = None):
         return wrapper
 
     return decorator
+
+
+# --- WebSocket consumers -----------------------------------------------------------------------
+
+CLOSE_FORBIDDEN = 4403  # the socket's user lacks the consumer's capability
+CLOSE_TOO_MANY_MESSAGES = 4429  # more than the consumer's message budget
+
+
+class MessageBudget:
+    """A token bucket: `rate` messages a second on average, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: float, clock=time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.at = burst, clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class GuardedConsumerMixin:
+    """For a Channels consumer: the handshake needs `capability` (closed with 4403 before it is
+    accepted), and incoming messages beyond `max_messages_per_second` (bursts of twice that)
+    close the socket with 4429 instead of costing everyone's CPU."""
+
+    capability: str = ""
+    max_messages_per_second: float = 20
+
+    async def websocket_connect(self, message):
+        from channels.db import database_sync_to_async
+
+        if not await database_sync_to_async(allowed)(self.scope.get("user"), self.capability):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self._budget = MessageBudget(self.max_messages_per_second, self.max_messages_per_second * 2)
+        self._over_budget = False
+        await super().websocket_connect(message)
+
+    async def websocket_receive(self, message):
+        if self._over_budget:
+            return
+        if not self._budget.take():
+            self._over_budget = True
+            await self.close(code=CLOSE_TOO_MANY_MESSAGES)
+            return
+        await super().websocket_receive(message)
 
 
 # --- roles --------------------------------------------------------------------------------------
