@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -13,6 +11,7 @@ from django.utils.html import format_html
 
 from npcadmin.admin_filters import StrictLookupsMixin
 from npcadmin.audit import AuditedAdminMixin
+from npcadmin.jsonb import json_text
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
 
@@ -20,16 +19,10 @@ def pretty(value) -> str:
     """JSON payloads indented, text (prompts, responses) kept as written, both in a <pre>."""
     if value is None or value == "":
         return "—"
-    if isinstance(value, str):
-        if value.lstrip()[:1] in ("{", "["):  # an LLM response that is JSON: indent it too
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return format_html('<pre class="npc-text">{}</pre>', value)
-        else:
-            return format_html('<pre class="npc-text">{}</pre>', value)
-    return format_html('<pre class="npc-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False,
-                                                                      sort_keys=True, default=str))
+    text = json_text(value)  # an LLM response that is JSON is indented too
+    if text is None:
+        return format_html('<pre class="npc-text">{}</pre>', value)
+    return format_html('<pre class="npc-json">{}</pre>', text)
 
 
 def _is_key(field, value) -> bool:
