@@ -110,3 +110,15 @@ def test_record_refuses_an_entry_without_anyone():
         audit.record(via="console", action="npc.update", object_type="npcs.npc")
     with pytest.raises(ValueError, match="via"):
         audit.record(actor="me", via="somewhere", action="x")
+
+
+@pytest.mark.django_db(databases="__all__")  # the NPC page reads villages in every world
+def test_the_npc_page_shows_its_changes_to_those_who_may_read_the_trail(client):
+    gm = user_in_role("game_master")
+    npc = NPCFactory(name="Watched")
+    services.npc_pause(npc=npc, by_user=gm)
+    client.force_login(gm)
+    page = client.get(reverse("admin:npcs_npc_overview", args=[npc.pk]))
+    assert page.status_code == 200
+    [entry] = page.context["audit_entries"]
+    assert entry.action == "npc.pause" and 'id="audit"' in page.content.decode()

@@ -59,11 +59,11 @@ RULES: dict[str, tuple[str, str]] = {
     "admin:npcs_npc_add_from_preset": ("npcs.add_npc", "npcs.add_npc"),
     "admin:npcs_npc_deactivate": ("npcs.change_npc", "npcs.change_npc"),
     # The mind (docs/npc-mind.md)
-    "npcs:memory_recall": ("npcadmin.view_mind", "npcadmin.view_mind"),
-    "npcs:memory_adjust": ("npcadmin.edit_mind", "npcadmin.edit_mind"),
-    "npcs:decision_timeline": ("npcadmin.view_mind", "npcadmin.view_mind"),
-    "npcs:decision_trace": ("npcadmin.view_mind", "npcadmin.view_mind"),
-    "npcs:decisions_overview": ("npcadmin.view_mind", "npcadmin.view_mind"),
+    "mind:memory_recall": ("npcadmin.view_mind", "npcadmin.view_mind"),
+    "mind:memory_adjust": ("npcadmin.view_mind", "npcadmin.edit_mind"),
+    "mind:decision_timeline": ("npcadmin.view_mind", "npcadmin.view_mind"),
+    "mind:decision_trace": ("npcadmin.view_mind", "npcadmin.view_mind"),
+    "mind:decisions_overview": ("npcadmin.view_mind", "npcadmin.view_mind"),
     # Worlds
     "worlds:index": ("npcadmin.view_worlds", "npcadmin.view_worlds"),
     "worlds:npc_villages": ("npcadmin.view_worlds", "npcadmin.view_worlds"),
