@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from npcadmin.access import requires
+from npcadmin.access import allowed, requires
 from npcs.mind import recall
 from npcs.mind.forms import MemoryAdjustForm, RecallForm, bind
 from npcs.mind.services import memory_adjust, memory_audit_trail
@@ -31,7 +31,7 @@ def memory_recall(request, npc_id: int):
     as_of = timezone.now()
     form = bind(RecallForm, request.GET, RecallForm.defaults(as_of), worlds=_worlds_of(npc))
     context = {"npc": npc, "form": form, "as_of": as_of, "console_url": reverse("admin:npcs_npc_change", args=[npc.pk]),
-               "can_adjust": request.user.has_perm("npcs.change_npcmemory")}
+               "can_adjust": allowed(request.user, "edit_mind")}
     if form.is_valid():
         query = form.to_query()
         ranked = list(recall.memories_ranked(npc_id=npc.pk, query=query, as_of=as_of))
