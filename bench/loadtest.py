@@ -110,6 +110,11 @@ def serve_production() -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production",
            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_STATIC_ROOT": static,
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    # Production refuses to start without service URLs: hand it the development servers' explicitly.
+    from npcadmin.env import database_url, redis_url
+
+    env.setdefault("DATABASE_URL", database_url())
+    env.setdefault("REDIS_URL", redis_url())
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], env=env, cwd=ROOT,
                    check=True)
     # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.

@@ -30,6 +30,7 @@ from django.db import DatabaseError, models, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
+from npcadmin import audit
 from npcadmin.jsonb import jsonb_problem
 from npcs.models import NPC, NPCRelationship
 
@@ -226,6 +227,9 @@ def _apply_npc(record: dict, label: str, errors: list[str]) -> tuple[NPC | None,
         return npc, "unchanged"
     if not _save(npc, label, errors):
         return npc, "invalid"
+    after = {name: getattr(npc, name) for name in NPC_FIELDS}
+    audit.record(actor="unknown", via="console", action="npc.import", obj=npc,
+                 changes=audit.diff({} if created else original, after), detail={"created": created})
     return npc, "created" if created else "updated"
 
 

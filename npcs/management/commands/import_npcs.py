@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from npcadmin import audit
 from npcs.services_io import NPCImportError, npcs_import
 
 
@@ -15,7 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("file", metavar="FILE")
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args, **options):
+        with audit.as_command("import_npcs"):
+            return self._handle(**options)
+
+    def _handle(self, *, file, dry_run, **options):
         try:
             if file == "-":
                 data = sys.stdin.buffer.read()
