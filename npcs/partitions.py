@@ -83,7 +83,7 @@ def existing_partitions(using: str = "default") -> list[Partition]:
     return sorted(found, key=lambda p: p.month)
 
 
-MOVE_BATCH = 10_000  # rows moved out of the default partition per transaction
+MOVE_BATCH = 5_000  # rows moved out of the default partition per transaction (the benchmarked size)
 # While we wait for the parent's lock the engine's new INSERTs queue behind us: wait briefly, retry.
 ATTACH_LOCK_TIMEOUT = "100ms"
 ATTACH_ATTEMPTS = 50
