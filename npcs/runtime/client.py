@@ -288,12 +288,16 @@ class RuntimeClient:
         """Queue a decision (lower priority = sooner). The caller's dict is left alone; the
         member carries a unique `_qid`, so the same decision queued twice is two decisions.
         Returns the `_qid`."""
+        member = await self.queue_decision_member(npc_id, decision, priority)
+        return json.loads(member)["_qid"]
+
+    async def queue_decision_member(self, npc_id: int, decision: dict, priority: int = keys.DEFAULT_PRIORITY) -> str:
+        """`queue_decision`, returning the member as stored (what `drop` needs to remove exactly it)."""
         if isinstance(priority, bool) or not isinstance(priority, int) or priority not in keys.PRIORITIES:
             raise ValueError(f"priority must be one of {keys.PRIORITIES[0]}..{keys.PRIORITIES[-1]}, not {priority!r}")
-        qid = uuid.uuid4().hex
-        member = json.dumps({**decision, "npc_id": npc_id, "_qid": qid}, default=str)
+        member = json.dumps({**decision, "npc_id": npc_id, "_qid": uuid.uuid4().hex}, default=str)
         await self.redis.zadd(keys.decisions_key(priority), {member: time.time()}, nx=True)
-        return qid
+        return member
 
     async def pop_next(self, priorities: Iterable[int] | None = None) -> QueuedDecision | None:
         """Atomically take the most urgent decision: lowest priority number first, oldest

@@ -142,8 +142,8 @@ def name_rows(rows: list[dict[str, Any]], names: dict[int, str]) -> list[dict[st
 
 
 def npc_admin_url(npc_id: int | None) -> str | None:
-    """The NPC's page in the console, when the console registers NPCs."""
-    if npc_id is None:
+    """The NPC's page in the console, when the console registers NPCs (none for the simulator's negative ids)."""
+    if npc_id is None or npc_id < 0:
         return None
     try:
         return reverse("admin:npcs_npc_change", args=[npc_id])
