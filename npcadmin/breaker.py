@@ -70,10 +70,14 @@ def _probe_timeout() -> int:
     return max(1, int(getattr(settings, "NPCADMIN_DB_BREAKER_PROBE_TIMEOUT", 1)))
 
 
-def is_connection_failure(exc: BaseException) -> bool:
-    """True for errors that say the server is unusable (connect refused, lost, shutting down)."""
+def is_connection_failure(exc: BaseException, alias: str | None = None) -> bool:
+    """True for errors that say the server is unusable: any error while connecting (refused,
+    timed out, the database refusing connections, the pool's timeout), or a live connection
+    lost or terminated by the server."""
     if not isinstance(exc, (OperationalError, InterfaceError)):
         return False
+    if alias is not None and connections[alias].connection is None:
+        return True  # the error came from connecting, not from a query
     cause = exc.__cause__
     if isinstance(cause, psycopg.Error):
         sqlstate = cause.sqlstate or ""
@@ -162,6 +166,6 @@ def guard(alias: str):
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        if _retry_seconds() > 0 and is_connection_failure(exc):
+        if _retry_seconds() > 0 and is_connection_failure(exc, alias):
             record_failure(alias, exc)
         raise

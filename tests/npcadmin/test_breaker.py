@@ -106,3 +106,15 @@ def test_breaker_off_with_zero_retry(settings):
         with pytest.raises(OperationalError), breaker.guard("world_demo"):
             connections["world_demo"].ensure_connection()
         assert breaker.state("world_demo") == breaker.CLOSED
+
+
+def test_a_database_refusing_connections_opens_the_circuit(admin_client, breaker_on):
+    """Its own error code (55000) is not a connection class: the failure counts because it
+    happened while connecting."""
+    assert admin_client.get("/worlds/demo/").status_code == 200
+    with outage.world_refusing("demo"):
+        response = admin_client.get("/worlds/demo/")
+        assert response.status_code == 503 and breaker.state("world_demo") == breaker.OPEN
+        assert admin_client.get("/worlds/testworld/").status_code == 200
+    time.sleep(1.1)
+    assert admin_client.get("/worlds/demo/").status_code == 200

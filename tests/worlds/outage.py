@@ -52,3 +52,21 @@ def world_hung(world_id: str):
             yield
     finally:
         listener.close()
+
+
+@contextlib.contextmanager
+def world_refusing(world_id: str):
+    """The world's database refuses connections and its sessions are terminated (what a
+    database taken down for maintenance does), while its server keeps serving the others."""
+    from psycopg import sql
+
+    name = connections[world_db(world_id)].settings_dict["NAME"]
+    connections[world_db(world_id)].close()
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+    try:
+        yield
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
