@@ -43,7 +43,7 @@ run: install
 # Production-style: WORKERS uvicorn processes share the port (docs/scaling.md sizes their pools).
 serve: install
 	.venv/bin/uvicorn npcadmin.asgi:application --host $(BIND) --port $(PORT) --workers $(WORKERS) \
-		--lifespan off --proxy-headers
+		--lifespan off --proxy-headers --timeout-keep-alive 75
 
 test: install
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
