@@ -6,10 +6,10 @@ exactly those hours and moves the watermark to the start of the current hour.
 
 - `npc_decisions_hourly`: one row per (hour, NPC, world, decision type, path) — counts,
   LLM calls, measured outcomes and successes, confidence sum, and two latency histograms.
-- `npc_decisions_world_hourly`: the same without the NPC, summed from the first in the same
-  transaction. At the engine's density (~2 decisions per NPC and hour in the generated data) the
-  per-NPC table is nearly as large as the log itself; the world-level table (≤ worlds × 7
-  types × 4 paths rows an hour) is what makes the dashboard cheap.
+- `npc_decisions_world_hourly`: the same per (hour, world, decision type), without the NPC and
+  the path, summed from the first in the same transaction. At the engine's density (~2 decisions
+  per NPC and hour in the generated data) the per-NPC table is nearly as large as the log itself;
+  the world-level table (≤ worlds × 7 types rows an hour) is what makes the dashboard cheap.
 
 *Path* is the mind's (docs/npc-mind.md): `rules`, `rules_overridden`, `llm_kept`, `llm_departed`.
 
@@ -58,13 +58,14 @@ HIST_COLUMNS = ("latency_bins", "latency_counts", "llm_latency_bins", "llm_laten
 
 def _table_sql(name: str, npc: bool) -> str:
     npc_column = "npc_id INTEGER,\n" if npc else ""
-    key = "hour, npc_id, world_id, decision_type, path" if npc else "hour, world_id, decision_type, path"
+    path_column = "path VARCHAR(20) NOT NULL," if npc else ""
+    key = "hour, npc_id, world_id, decision_type, path" if npc else "hour, world_id, decision_type"
     return f"""
     CREATE TABLE {name} (
         hour TIMESTAMPTZ NOT NULL,
         {npc_column}world_id VARCHAR(50) NOT NULL,
         decision_type VARCHAR(100) NOT NULL,
-        path VARCHAR(20) NOT NULL,
+        {path_column}
         decisions INTEGER NOT NULL,
         llm INTEGER NOT NULL,
         measured INTEGER NOT NULL,
@@ -236,7 +237,7 @@ def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
              f"AND date_bin('1 hour', d.created_at, {ORIGIN}) = ANY(%(starts)s::timestamptz[])")
     cursor.execute(f"INSERT INTO npc_decisions_hourly {_raw_rows_sql(where)}",
                    {"starts": hours, "first": min(hours), "last_end": max(hours) + HOUR})
-    group = "hour, world_id, decision_type, path"
+    group = "hour, world_id, decision_type"
     source = "(SELECT * FROM npc_decisions_hourly WHERE hour = ANY(%(hours)s))"
     cursor.execute(f"""
         INSERT INTO npc_decisions_world_hourly
@@ -335,16 +336,15 @@ def decision_stats_by_type(filters, *, using: str = "default", exact: bool = Fal
         ),
         counts AS (SELECT decision_type, {', '.join(f'sum({c}) AS {c}' for c in COUNT_COLUMNS)}
                    FROM src GROUP BY decision_type),
-        hist AS (
+        bins AS (
             SELECT decision_type, 'decision' AS kind, u.b, sum(u.n) AS n
             FROM src, unnest(src.latency_bins, src.latency_counts) AS u(b, n) GROUP BY 1, 3
             UNION ALL
             SELECT decision_type, 'llm', u.b, sum(u.n)
             FROM src, unnest(src.llm_latency_bins, src.llm_latency_counts) AS u(b, n) GROUP BY 1, 3
-        )
-        SELECT c.*, (SELECT json_agg(json_build_array(h.kind, h.b, h.n)) FROM hist h
-                     WHERE h.decision_type = c.decision_type) AS hist
-        FROM counts c ORDER BY c.decision_type
+        ),
+        hist AS (SELECT decision_type, json_agg(json_build_array(kind, b, n)) AS hist FROM bins GROUP BY 1)
+        SELECT c.*, h.hist FROM counts c LEFT JOIN hist h USING (decision_type) ORDER BY c.decision_type
     """, params, using)
     result = []
     for row in rows:
