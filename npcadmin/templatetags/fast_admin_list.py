@@ -17,8 +17,8 @@ from django import template
 from django.contrib.admin.templatetags.admin_list import (
     ResultList,
     _coerce_field_name,
-    result_hidden_fields,
     result_headers,
+    result_hidden_fields,
     results,
 )
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
