@@ -383,7 +383,7 @@ class _Importer:
                 self.errors.append(f"{rel_label}.target_player_id: must be an integer (got {player!r})")
                 continue
             world = record.get("world_id")
-            if world not in self.worlds:
+            if not isinstance(world, str) or world not in self.worlds:  # a list is not hashable
                 self.errors.append(f"{rel_label}.world_id: {world!r} is not a configured world "
                                    f"({', '.join(settings.NPCADMIN_WORLDS)})")
                 continue

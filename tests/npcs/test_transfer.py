@@ -123,6 +123,7 @@ def test_partly_invalid_file_writes_nothing_and_names_record_and_field(exported)
     (lambda d: d["npcs"][0].update(behavior_template={"economy": "x"}), ".behavior_template:"),
     (lambda d: d["npcs"][0].update(relationships="x"), ".relationships: must be a list"),
     (lambda d: d["npcs"][1]["relationships"][0].update(world_id="mars"), ".world_id: 'mars' is not a configured"),
+    (lambda d: d["npcs"][1]["relationships"][0].update(world_id=[]), ".world_id: [] is not a configured"),
     (lambda d: d["npcs"][1]["relationships"].append(dict(d["npcs"][1]["relationships"][0])), "a second relationship"),
     (lambda d: d["npcs"][1]["relationships"][0].update(treaties_active=[{"type": "war"}]), ".treaties_active:"),
     (lambda d: d["npcs"][1]["relationships"][0].update(relationship_type="lover"), ".relationship_type:"),
