@@ -11,11 +11,13 @@ import datetime
 from collections.abc import Callable, Iterable
 
 from analytics.services import metrics_delete, metrics_generate, metrics_hourly_refresh
+from npcadmin import demo as demo_registry
 
 DEMO_DAYS = 21
 DEMO_INTERVAL = datetime.timedelta(hours=1)
 
 
+@demo_registry.register
 def seed_demo(
     *,
     npcs: Iterable | int | None = None,
