@@ -19,6 +19,9 @@ from it is the bin's midpoint, within **5 %** of the true value (half the bin's 
 or 1 ms, whichever is larger. `exact=True` on `decision_stats_by_type` computes them with
 `percentile_cont` from the raw rows instead (for a narrow range: it sorts every row).
 
+**One definition.** The raw paths are the mind's LLM-usage selectors (`npcs.mind.usage`):
+`measured` means an outcome measured *with* a result, as on the mind's decisions page.
+
 **Native only for now.** On TimescaleDB this could be a continuous aggregate; it is not, because
 this branch cannot test one (no TimescaleDB server here): the same tables and triggers are
 created there and work the same way (docs/analytics.md).
@@ -36,6 +39,8 @@ from collections import defaultdict
 
 from django.db import connections, transaction
 from django.utils import timezone
+
+from npcs.mind import usage
 
 BIN_BASE = 1.1
 PERCENTILE_ERROR = (BIN_BASE - 1) / 2  # 5 %
@@ -313,13 +318,15 @@ def bin_of(ms: float) -> int:
     return math.floor(math.log(1 + max(ms, 0)) / math.log(BIN_BASE))
 
 
+def _window(filters) -> usage.UsageWindow:
+    return usage.UsageWindow(filters.time_range.start, filters.time_range.end, filters.world_id, filters.npc_id)
+
+
 def decision_stats_by_type(filters, *, using: str = "default", exact: bool = False) -> list[dict]:
     """Per decision type: volume, LLM share, latency p50/p95/p99 (±5 %, or exact from raw rows),
     average confidence, measured outcomes and their success rate. The NPC filter reads raw rows."""
     if exact or filters.npc_id:
-        from analytics import selectors
-
-        return selectors.decision_stats_by_type(filters, using=using)
+        return usage.usage_by_type(_window(filters))
     start, end = filters.time_range.start, filters.time_range.end
     spans, lo, hi, dirty = _split(start, end, using)
     params: dict = {}
@@ -360,7 +367,7 @@ def decision_stats_by_type(filters, *, using: str = "default", exact: bool = Fal
             "latency_p99": histogram_percentile(hists["decision"], 0.99),
             "llm_latency_p50": histogram_percentile(hists["llm"], 0.5),
             "avg_confidence": float(row["confidence_sum"]) / int(row["confidence_n"]) if row["confidence_n"] else None,
-            "measured": int(row["measured"]),
+            "measured": int(row["outcome_known"]),  # the mind's definition: measured with a result
             "success_rate": int(row["successes"]) / int(row["outcome_known"]) if row["outcome_known"] else None,
         })
     return result
@@ -370,9 +377,7 @@ def decision_series(filters, *, using: str = "default") -> list[dict]:
     """Decisions per bucket, LLM and rule-based (hourly rows when the bucket is whole hours)."""
     bucket = filters.time_range.event_bucket
     if filters.npc_id or bucket < HOUR or bucket % HOUR:
-        from analytics import selectors
-
-        return selectors.decision_series(filters, using=using)
+        return usage.usage_series(_window(filters), bucket)
     spans, lo, hi, dirty = _split(filters.time_range.start, filters.time_range.end, using)
     params: dict = {"bucket": bucket}
     raw = _raw_where(spans, params, filters.world_id)
@@ -390,9 +395,7 @@ def decision_series(filters, *, using: str = "default") -> list[dict]:
 def llm_calls_per_npc(filters, *, limit: int = 25, using: str = "default") -> list[dict]:
     """NPCs with the most LLM-backed decisions in the range (per-NPC rollup rows + raw edges)."""
     if filters.npc_id:
-        from analytics import selectors
-
-        return selectors.llm_calls_per_npc(filters, limit=limit, using=using)
+        return usage.llm_calls_per_npc(_window(filters), limit)
     spans, lo, hi, dirty = _split(filters.time_range.start, filters.time_range.end, using)
     params: dict = {"limit": limit}
     raw = _raw_where(spans, params, filters.world_id)

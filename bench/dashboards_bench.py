@@ -15,9 +15,11 @@ template. For each dashboard URL:
   nor the world-hour rollup is read), so every hour is
   aggregated from the raw `npc_metrics` samples: the same question asked of the raw table.
   For the decisions board, `analytics.decisions_rollup.state` answers "nothing rolled up"
-  instead, so every hour comes from raw `npc_decisions` (the same SQL the page ran before
-  the rollup: grouped counts and `percentile_cont`). Battles, economy and diplomacy read the
-  engine's logs with no aggregate: their baseline is themselves.
+  instead, so every hour is aggregated from raw `npc_decisions` rows (grouped counts and
+  latency bins computed from every row of the range: the rollup's own question asked of the
+  raw table; the exact `percentile_cont` version, `?exact=1`, sorts as well and is slower).
+  Battles, economy and diplomacy read the engine's logs with no aggregate: their baseline is
+  themselves.
 
 Medians and p95 over --repeat requests, query counts, and the EXPLAIN (ANALYZE) plan of the
 slowest query of every cold page whose median is over --plan-ms.

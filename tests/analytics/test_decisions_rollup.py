@@ -11,8 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics import decisions_rollup as rollup
-from analytics import selectors
 from analytics.filters import DashboardFilters, TimeRange
+from npcs.mind import usage
 from tests.factories.npcs import NPCDecisionFactory, NPCFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +45,13 @@ def log():
     return now, npcs
 
 
+def _window(filters) -> usage.UsageWindow:
+    return usage.UsageWindow(filters.time_range.start, filters.time_range.end, filters.world_id, filters.npc_id)
+
+
 def _assert_matches_raw(filters):
-    exact = {r["decision_type"]: r for r in selectors.decision_stats_by_type(filters)}
+    """The rollup's answer against the mind's raw-log selectors (the one definition)."""
+    exact = {r["decision_type"]: r for r in usage.usage_by_type(_window(filters))}
     rolled = {r["decision_type"]: r for r in rollup.decision_stats_by_type(filters)}
     assert exact.keys() == rolled.keys()
     for kind, row in exact.items():
@@ -56,9 +61,10 @@ def _assert_matches_raw(filters):
         for key in ("llm_share", "avg_confidence", "success_rate"):
             assert got[key] == pytest.approx(row[key]), (kind, key)
     series = lambda rows: sorted((r["bucket"], r["llm"], r["rule"]) for r in rows)  # noqa: E731
-    assert series(rollup.decision_series(filters)) == series(selectors.decision_series(filters))
+    assert series(rollup.decision_series(filters)) == series(
+        usage.usage_series(_window(filters), filters.time_range.event_bucket))
     per_npc = lambda rows: [(r["npc_id"], r["llm_calls"], r["decisions"]) for r in rows]  # noqa: E731
-    assert per_npc(rollup.llm_calls_per_npc(filters)) == per_npc(selectors.llm_calls_per_npc(filters))
+    assert per_npc(rollup.llm_calls_per_npc(filters)) == per_npc(usage.llm_calls_per_npc(_window(filters)))
     return exact, rolled
 
 
@@ -118,9 +124,9 @@ def test_one_npc_and_exact_read_raw(log):
     now, npcs = log
     rollup.refresh()
     filters = _filters(now - 40 * H, now + H, npc_id=npcs[0].pk)
-    assert rollup.decision_stats_by_type(filters) == selectors.decision_stats_by_type(filters)
+    assert rollup.decision_stats_by_type(filters) == usage.usage_by_type(_window(filters))
     plain = _filters(now - 40 * H, now + H)
-    assert rollup.decision_stats_by_type(plain, exact=True) == selectors.decision_stats_by_type(plain)
+    assert rollup.decision_stats_by_type(plain, exact=True) == usage.usage_by_type(_window(plain))
 
 
 def test_histogram_percentile_and_bins():
