@@ -83,6 +83,10 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 NPCADMIN_WORLDS = world_ids()
 # A world that is down must fail fast: its pages show a banner, the rest keeps working.
 NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", default=3)
+# Circuit breaker per world database (npcadmin/breaker.py): after a connection failure its pages
+# answer "unavailable" at once; every RETRY seconds one request probes it (PROBE_TIMEOUT s). 0: off.
+NPCADMIN_DB_BREAKER_RETRY_SECONDS = env.float("NPCADMIN_DB_BREAKER_RETRY_SECONDS", default=2.0)
+NPCADMIN_DB_BREAKER_PROBE_TIMEOUT = env.int("NPCADMIN_DB_BREAKER_PROBE_TIMEOUT", default=1)
 DATABASES.update(world_databases(NPCADMIN_WORLDS, DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
