@@ -1,12 +1,16 @@
-"""Project-level views: the load balancer's health probe."""
+"""Project-level views: the landing dashboard and the load balancer's health probe."""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from npcadmin import health
+from npcadmin.navigation import area_counts
 
 
 @never_cache
@@ -27,3 +31,15 @@ def healthz(request):
         "checks": [r.as_dict(with_message=full) for r in results],
     }
     return JsonResponse(body, status=503 if status == health.ERROR else 200)
+
+
+@staff_member_required
+def home(request):
+    """`/` and the admin's "View site": the dashboard of every area with its live count."""
+    return render(request, "home.html", {"area_cards": area_counts(request.user)})
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the one (hashed) icon."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
