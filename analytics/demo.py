@@ -10,7 +10,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 
-from analytics.services import metrics_delete, metrics_generate, metrics_hourly_refresh
+from analytics.services import (
+    metrics_delete,
+    metrics_generate,
+    metrics_hourly_refresh,
+    world_states_from_latest_samples,
+)
 
 DEMO_DAYS = 21
 DEMO_INTERVAL = datetime.timedelta(hours=1)
@@ -36,7 +41,11 @@ def seed_demo(
         npc_ids = [getattr(npc, "pk", npc) for npc in npcs]
     metrics_delete(npc_ids=None if reset else npc_ids)
     say(f"metrics: {days} days of hourly samples")
-    _, rows = metrics_generate(days=days, interval=DEMO_INTERVAL, npc_ids=npc_ids, rng_seed=rng_seed)
+    # Samples step back hourly from the current minute: "last hour" has data on a fresh demo.
+    _, rows = metrics_generate(days=days, interval=DEMO_INTERVAL, npc_ids=npc_ids, rng_seed=rng_seed,
+                               through_now=True)
+    # The world state is the engine's latest snapshot: the same population and rank as the latest sample.
+    world_states_from_latest_samples()
     result = metrics_hourly_refresh()
     say(f"metrics: {rows} samples, {result.rows} hourly rows rolled up")
     return rows
