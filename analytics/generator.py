@@ -97,7 +97,8 @@ def generate_rows(
                 if profile.army_growth > 0.04 and rng.random() < 0.01:
                     state["army"] *= 0.8
             members.sort(key=lambda s: -s["population"])
-            others = sorted((competitors or {}).get(members[0]["subject"].world_id, ()), reverse=True) if members else []
+            world = members[0]["subject"].world_id if members else None
+            others = sorted((competitors or {}).get(world, ()), reverse=True)
             ahead = 0
             for position, state in enumerate(members, start=1):
                 while ahead < len(others) and others[ahead] > state["population"]:

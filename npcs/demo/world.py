@@ -687,7 +687,8 @@ def _decision(rng, clock, npc, npc_id, state, contacts, activity: Activity) -> d
         # the "rules, overridden" path, a departure without the LLM.
         final_target = target
         if len(contacts) > 1 and rng.random() < 0.08:
-            final_target = rng.choice([c.player.player_id for c in contacts if c.player.player_id != target] or [target])
+            elsewhere = [c.player.player_id for c in contacts if c.player.player_id != target]
+            final_target = rng.choice(elsewhere or [target])
         row |= {"decision_latency_ms": rng.randint(5, 50),
                 "final_decision": {"action": rule_action, "target_player_id": final_target, "source": "rules"}}
     age = clock.now - created
