@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import datetime
 import functools
+import gzip
 import hashlib
 
+import brotli
 import plotly
 import plotly.offline
 from django.contrib.auth.views import redirect_to_login
@@ -127,15 +129,37 @@ def _plotly_js() -> tuple[str, str]:
     return source, hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+@functools.cache
+def _plotly_js_encoded(encoding: str) -> bytes:
+    """plotly.min.js compressed once per process (4.8 MB → ~1 MB with Brotli, ~1.4 MB with gzip)."""
+    raw = _plotly_js()[0].encode()
+    if encoding == "br":
+        return brotli.compress(raw, quality=9)
+    if encoding == "gzip":
+        return gzip.compress(raw, compresslevel=9, mtime=0)
+    return raw
+
+
+def _accepted_encoding(request) -> str:
+    accepted = {part.split(";")[0].strip() for part in request.headers.get("Accept-Encoding", "").split(",")}
+    return "br" if "br" in accepted else "gzip" if "gzip" in accepted else ""
+
+
 @require_safe
 def plotly_js(request, version: str = ""):
-    """plotly.min.js from the installed plotly package: no CDN, works offline, cached for a year."""
-    source, etag = _plotly_js()
-    if request.headers.get("If-None-Match") == f'"{etag}"':
+    """plotly.min.js from the installed plotly package: no CDN, works offline, cached for a year,
+    sent Brotli- or gzip-compressed when the browser accepts it."""
+    _, etag = _plotly_js()
+    encoding = _accepted_encoding(request)
+    tag = f'"{etag}{"-" + encoding if encoding else ""}"'
+    if request.headers.get("If-None-Match") in {tag, f'"{etag}"'}:
         return HttpResponse(status=304)
-    response = HttpResponse(source, content_type="application/javascript; charset=utf-8")
+    response = HttpResponse(_plotly_js_encoded(encoding), content_type="application/javascript; charset=utf-8")
+    if encoding:
+        response["Content-Encoding"] = encoding
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "public, max-age=31536000, immutable"
-    response["ETag"] = f'"{etag}"'
+    response["ETag"] = tag
     return response
 
 

@@ -125,8 +125,12 @@ def test_demo_seed_is_idempotent_and_rolled_up(raw_sql):
     messages = []
     rows = demo.seed_demo(npcs=[s.npc for s in states], reset=False, rng_seed=1, progress=messages.append, days=2)
     assert rows == 3 * (48 + 1) and messages  # hourly back from the current minute, both ends included
-    again = demo.seed_demo(npcs=[s.npc for s in states], reset=False, rng_seed=1, progress=None, days=2)
-    assert again == rows
+    again = demo.seed_demo(npcs=[s.npc for s in states], reset=False, rng_seed=1, progress=messages.append, days=2)
+    assert again == 0 and "reused" in messages[-1]  # a second `make run` keeps recent samples
+    newcomer = NPCWorldStateFactory(world_id="demo")  # one NPC without samples: regenerate them all
+    assert demo.seed_demo(npcs=[s.npc for s in [*states, newcomer]], reset=False, rng_seed=1, days=2) == 4 * 49
+    demo.seed_demo(npcs=[s.npc for s in states], reset=True, rng_seed=1, days=2)
+    rows = 3 * 49
     assert raw_sql("SELECT count(*) FROM npc_metrics") == [(rows,)]
     assert raw_sql("SELECT sum(samples) FROM npc_metrics_hourly") == [(rows,)]
     assert rollup.dirty_hours() == []

@@ -98,6 +98,20 @@ def test_plotly_is_served_locally(client):
     assert again.status_code == 304
 
 
+@pytest.mark.parametrize("accept, encoding", [("gzip, deflate, br", "br"), ("gzip", "gzip"), ("identity", None)])
+def test_plotly_is_sent_compressed_when_the_browser_accepts_it(client, accept, encoding):
+    import gzip
+
+    import brotli
+
+    response = client.get(reverse("analytics:plotly_js", args=["x"]), HTTP_ACCEPT_ENCODING=accept)
+    assert response.get("Content-Encoding") == encoding and response["Vary"] == "Accept-Encoding"
+    body = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding](response.content)
+    assert b"plotly" in body[:2000].lower()
+    if encoding:
+        assert len(response.content) < len(body) / 3  # 4.8 MB of JavaScript, sent in well under a third
+
+
 # --- content ----------------------------------------------------------------------------------
 
 def test_overview_shows_population_and_top_npcs(analyst_client):
