@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import functools
 import gzip
 import hashlib
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from analytics.cache import cached_dashboard_data
 from analytics.dashboards import DASHBOARDS, default_world, draw
-from analytics.filters import DEFAULT_RANGE, QUICK_RANGES, DashboardFilterForm
+from analytics.filters import DEFAULT_RANGE, QUICK_RANGES, REFRESH_CHOICES, DashboardFilterForm
 
 PERMISSION = "analytics.view_dashboards"
 PLOTLY_VERSION = plotly.__version__
@@ -71,8 +70,12 @@ def dashboard(request, slug: str):
     form = DashboardFilterForm(data, extra_fields=board.extra_fields())
     context = {
         "board": board, "dashboards": DASHBOARDS.values(), "form": form,
-        "quick_ranges": [(key, label, _query_with(request, range=key, start=None, end=None, csv=None))
+        "quick_ranges": [(key, label, _query_with(request, range=key, start=None, end=None, csv=None,
+                                                  **{"from": None, "to": None}))
                          for key, (label, _) in QUICK_RANGES.items()],
+        "time_from": request.GET.get("from", ""), "time_to": request.GET.get("to", ""),
+        "refresh": request.GET.get("refresh", "") if request.GET.get("refresh") in REFRESH_CHOICES else "",
+        "refresh_choices": REFRESH_CHOICES.items(),
         "charts": [], "filters": None, "plotly_version": PLOTLY_VERSION,
     }
     if not form.is_valid():
@@ -97,10 +100,7 @@ def dashboard(request, slug: str):
         return _csv_response(chart, f"{slug}-{chart.id}-{timezone.now():%Y%m%d-%H%M}.csv")
     for chart in charts:
         chart.csv_query = _query_with(request, csv=chart.id)
-    context.update(
-        charts=charts,
-        auto_refresh=filters.time_range.is_recent() and filters.time_range.span <= datetime.timedelta(days=1),
-    )
+    context.update(charts=charts, drawn_at=timezone.now())
     return render(request, "analytics/dashboard.html", context)
 
 
