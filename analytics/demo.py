@@ -18,6 +18,7 @@ from analytics.services import (
     metrics_hourly_refresh,
     world_states_from_latest_samples,
 )
+from npcadmin import demo as demo_registry
 
 DEMO_DAYS = 21
 DEMO_INTERVAL = datetime.timedelta(hours=1)
@@ -42,6 +43,7 @@ def _samples_are_recent(npc_ids: list[int] | None, using: str = "default") -> bo
         return cursor.fetchone()[0] == len(set(npc_ids))
 
 
+@demo_registry.register
 def seed_demo(
     *,
     npcs: Iterable | int | None = None,

@@ -32,7 +32,7 @@ AREAS: tuple[Area, ...] = (
          "npcs.view_npc", "npcs.selectors.nav_count_npcs"),
     Area("worlds", "Worlds", "worlds:index", "Villages, build queues, per-world configuration",
          None, "worlds.selectors.nav_count_worlds"),
-    Area("mind", "Mind", "npcs:decisions_overview", "LLM use, decision traces, memory recall",
+    Area("mind", "Mind", "mind:decisions_overview", "LLM use, decision traces, memory recall",
          "npcs.view_npcdecision", "npcs.selectors.nav_count_decisions"),
     Area("runtime", "Runtime", "runtime:overview", "Live queues, rate limits, LLM cache, Redis keys",
          None, "npcs.runtime.selectors.nav_count_queued"),

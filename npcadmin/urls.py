@@ -11,7 +11,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("npcs/", include("npcs.urls")),
+    path("npcs/mind/", include("npcs.mind.urls")),
     path("worlds/", include("worlds.urls")),
     path("analytics/", include("analytics.urls")),
     path("runtime/", include("npcs.runtime.urls")),

@@ -37,7 +37,7 @@ class WeightInput(forms.NumberInput):
     template_name = "npcs/widgets/weight.html"
 
     class Media:
-        js = ("js/console-widgets.js",)
+        js = ("npcs/console-widgets.js",)
 
     def __init__(self, attrs=None):
         super().__init__({"min": "0", "max": "1", "step": "0.01", "class": "weight-number", **(attrs or {})})
@@ -256,7 +256,7 @@ class TreatyListWidget(forms.Widget):
     template_name = "npcs/widgets/treaties.html"
 
     class Media:
-        js = ("js/console-widgets.js",)
+        js = ("npcs/console-widgets.js",)
 
     def format_value(self, value):
         if isinstance(value, str):

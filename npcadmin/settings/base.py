@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "channels",
     "npcadmin",
     "npcs",
+    "npcs.runtime",
+    "npcs.mind",
     "worlds",
     "analytics",
 ]
@@ -155,9 +157,8 @@ NPCADMIN_MEMORY_RETENTION_MONTHS = env.int("NPCADMIN_MEMORY_RETENTION_MONTHS", d
 # preloaded, else native partitions + rollup table), timescaledb (required) or native.
 NPCADMIN_METRICS_STORAGE = env.str("NPCADMIN_METRICS_STORAGE", default="auto")
 
-# Health checks (`manage.py healthcheck`, `/healthz`; docs/operations.md). Apps add checks to
-# NPCADMIN_HEALTH_CHECKS (dotted paths) or call npcadmin.health.register() in AppConfig.ready().
-NPCADMIN_HEALTH_CHECKS: list[str] = []
+# Health checks (`manage.py healthcheck`, `/healthz`; docs/operations.md). Each app registers
+# its own in `<app>/health.py` with npcadmin.health.register.
 NPCADMIN_HEALTH_TIMEOUT = env.float("NPCADMIN_HEALTH_TIMEOUT", default=3.0)
 NPCADMIN_HEALTH_CACHE_SECONDS = env.float("NPCADMIN_HEALTH_CACHE_SECONDS", default=2.0)
 NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", default=120)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -11,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.html import format_html
 
+from npcadmin.jsonb import json_text
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
 
@@ -18,16 +17,10 @@ def pretty(value) -> str:
     """JSON payloads indented, text (prompts, responses) kept as written, both in a <pre>."""
     if value is None or value == "":
         return "—"
-    if isinstance(value, str):
-        if value.lstrip()[:1] in ("{", "["):  # an LLM response that is JSON: indent it too
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return format_html('<pre class="npc-text">{}</pre>', value)
-        else:
-            return format_html('<pre class="npc-text">{}</pre>', value)
-    return format_html('<pre class="npc-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False,
-                                                                      sort_keys=True, default=str))
+    text = json_text(value)  # an LLM response that is JSON is indented too
+    if text is None:
+        return format_html('<pre class="npc-text">{}</pre>', value)
+    return format_html('<pre class="npc-json">{}</pre>', text)
 
 
 def _is_key(field, value) -> bool:

@@ -29,7 +29,13 @@ from npcs.runtime.selectors import (
     unavailable_snapshot,
     with_npc_names,
 )
-from npcs.runtime.services import runtime_notify_change
+from npcs.runtime.services import (
+    runtime_llm_cache_flush,
+    runtime_queue_drop,
+    runtime_queue_purge,
+    runtime_queue_requeue,
+    runtime_ratelimit_reset,
+)
 from npcs.runtime.sync import SyncRuntime
 
 logger = logging.getLogger(__name__)
@@ -58,7 +64,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     except RuntimeUnavailable as exc:
         snapshot = unavailable_snapshot(exc)
     snapshot = with_npc_names(snapshot, npc_names(snapshot_npc_ids(snapshot)))
-    return render(request, "npcs/runtime/overview.html", {
+    return render(request, "runtime/overview.html", {
         "snapshot": snapshot, "priorities": keys.PRIORITIES, "ws_path": "/ws/runtime/",
     })
 
@@ -76,13 +82,13 @@ def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
         items = runtime.peek(priority, start=offset, count=QUEUE_PAGE_SIZE)
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-        return render(request, "npcs/runtime/queue.html", context)
+        return render(request, "runtime/queue.html", context)
     context.update({
         "depth": depth, "rows": name_rows([decision_row(i) for i in items], npc_names(i.npc_id for i in items)),
         "previous_offset": max(0, offset - QUEUE_PAGE_SIZE) if offset else None,
         "next_offset": offset + QUEUE_PAGE_SIZE if offset + QUEUE_PAGE_SIZE < depth.depth else None,
     })
-    return render(request, "npcs/runtime/queue.html", context)
+    return render(request, "runtime/queue.html", context)
 
 
 @staff_member_required
@@ -94,15 +100,13 @@ def queue_requeue(request: HttpRequest) -> HttpResponse:
         return _back(request, "runtime:overview")
     data = form.cleaned_data
     try:
-        moved = SyncRuntime().requeue(data["member"], from_priority=data["priority"], to_priority=data["to_priority"])
+        moved = runtime_queue_requeue(member=data["member"], from_priority=data["priority"],
+                                      to_priority=data["to_priority"], by_user=request.user)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if moved:
-        logger.info("runtime: %s moved a decision from priority %s to %s", request.user, data["priority"],
-                    data["to_priority"])
         messages.success(request, f"Moved one decision from priority {data['priority']} to {data['to_priority']}.")
-        runtime_notify_change()
     else:
         messages.warning(request, "That decision is no longer queued (the engine probably took it).")
     return _back(request, "runtime:overview")
@@ -117,15 +121,12 @@ def queue_drop(request: HttpRequest) -> HttpResponse:
         return _back(request, "runtime:overview")
     data = form.cleaned_data
     try:
-        dropped = SyncRuntime().drop(data["member"], priority=data["priority"])
+        dropped = runtime_queue_drop(member=data["member"], priority=data["priority"], by_user=request.user)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if dropped:
-        logger.info("runtime: %s dropped a decision of priority %s: %s", request.user, data["priority"],
-                    data["member"][:200])
         messages.success(request, f"Dropped one decision from priority {data['priority']}.")
-        runtime_notify_change()
     else:
         messages.warning(request, "That decision is no longer queued (the engine probably took it).")
     return _back(request, "runtime:overview")
@@ -140,21 +141,20 @@ def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
         if request.method == "POST":
             form = PurgeForm(request.POST)
             if form.is_valid():
-                dropped = runtime.purge(priority, queued_up_to=form.cleaned_data["queued_up_to"])
-                logger.info("runtime: %s purged %d decisions of priority %s", request.user, dropped, priority)
+                dropped = runtime_queue_purge(priority=priority, queued_up_to=form.cleaned_data["queued_up_to"],
+                                              by_user=request.user, runtime=runtime)
                 messages.success(request, f"Purged {dropped} decision{'s' if dropped != 1 else ''} "
                                           f"from priority {priority}.")
-                runtime_notify_change()
                 return redirect("runtime:overview")
         (depth,) = runtime.queue_depths([priority])
         newest = runtime.newest_score(priority)
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-        return render(request, "npcs/runtime/confirm_purge.html", context)
+        return render(request, "runtime/confirm_purge.html", context)
     if request.method != "POST":
         form = PurgeForm(initial={"queued_up_to": repr(newest) if newest is not None else "0"})
     context.update({"form": form, "depth": depth, "newest": newest})
-    return render(request, "npcs/runtime/confirm_purge.html", context)
+    return render(request, "runtime/confirm_purge.html", context)
 
 
 @staff_member_required
@@ -166,7 +166,7 @@ def npcs(request: HttpRequest) -> HttpResponse:
         states = runtime.cached_npc_states(limit=NPC_ROWS_LIMIT)
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-        return render(request, "npcs/runtime/npcs.html", context)
+        return render(request, "runtime/npcs.html", context)
     rows = npc_runtime_rows(active, states)
     context.update({
         "rows": [{"row": r, "npc_url": npc_admin_url(r.npc_id),
@@ -177,21 +177,19 @@ def npcs(request: HttpRequest) -> HttpResponse:
         "differing_count": sum(1 for r in rows if r.differences),
         "limit": NPC_ROWS_LIMIT,
     })
-    return render(request, "npcs/runtime/npcs.html", context)
+    return render(request, "runtime/npcs.html", context)
 
 
 @staff_member_required
 @require_POST
 def ratelimit_reset(request: HttpRequest, npc_id: int) -> HttpResponse:
     try:
-        reset = SyncRuntime().reset_rate_limit(npc_id)
+        reset = runtime_ratelimit_reset(npc_id=npc_id, by_user=request.user)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if reset:
-        logger.info("runtime: %s reset the LLM rate limit of NPC %s", request.user, npc_id)
         messages.success(request, f"Reset the LLM rate limit of NPC {npc_id}.")
-        runtime_notify_change()
     else:
         messages.info(request, f"NPC {npc_id} had no open rate-limit window.")
     return _back(request, "runtime:overview")
@@ -205,14 +203,12 @@ def llm_cache_flush(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             form = ConfirmForm(request.POST)
             if form.is_valid():
-                deleted = runtime.flush_llm_cache()
-                logger.info("runtime: %s flushed %d cached LLM responses", request.user, deleted)
+                deleted = runtime_llm_cache_flush(by_user=request.user, runtime=runtime)
                 messages.success(request, f"Flushed {deleted} cached LLM response{'s' if deleted != 1 else ''}.")
-                runtime_notify_change()
                 return redirect("runtime:overview")
         else:
             form = ConfirmForm()
         context.update({"form": form, "stats": runtime.llm_cache_stats()})
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-    return render(request, "npcs/runtime/confirm_flush.html", context)
+    return render(request, "runtime/confirm_flush.html", context)

@@ -147,7 +147,7 @@ def test_memory_importance_and_expiry_in_the_console(admin_client, junk):
 def test_memory_adjust_page(admin_client, junk):
     memory = NPCMemoryFactory(importance=0.4)
     base = {"importance": "0.8", "expires_at": "2030-01-02T03:04", "reason": "rival"}
-    url = reverse("npcs:memory_adjust", args=[memory.pk])
+    url = reverse("mind:memory_adjust", args=[memory.pk])
     assert_no_500_and_no_partial_write(lambda: admin_client.post(url, apply(base, junk)),
                                        lambda: _row(NPCMemory, memory.pk))
 
@@ -170,7 +170,7 @@ RECALL_PARAMS = ("situation", "world", "type", "player", "since", "until", "w_re
 @given(params=junk_for(RECALL_PARAMS))
 def test_memory_recall_filters(admin_client, npc, params):
     NPCMemoryFactory(npc=npc)
-    url = reverse("npcs:memory_recall", args=[npc.pk])
+    url = reverse("mind:memory_recall", args=[npc.pk])
     response = admin_client.get(url, {k: v for k, v in params.items() if v is not None})
     assert response.status_code in (200, 400)
 
@@ -214,7 +214,7 @@ def test_autocomplete_field_with_junk_shows_an_error(admin_client, value):
 def test_memory_adjust_next_that_is_not_a_path_redirects_there(admin_client):
     """`redirect(next)` tried "nan" as a URL name first: NoReverseMatch, a 500."""
     memory = NPCMemoryFactory(importance=0.4)
-    response = admin_client.post(reverse("npcs:memory_adjust", args=[memory.pk]), {"importance": "0.5", "next": "nan"})
+    response = admin_client.post(reverse("mind:memory_adjust", args=[memory.pk]), {"importance": "0.5", "next": "nan"})
     assert response.status_code == 302 and response.url == "nan"
 
 
@@ -225,7 +225,7 @@ TIMELINE_PARAMS = ("world", "type", "llm", "since", "until", "page", "npc", "q")
 @given(params=junk_for(TIMELINE_PARAMS))
 def test_decision_timeline_filters(admin_client, npc, params):
     query = {k: v for k, v in params.items() if v is not None}
-    for url in (reverse("npcs:decision_timeline", args=[npc.pk]), reverse("npcs:decisions_overview")):
+    for url in (reverse("mind:decision_timeline", args=[npc.pk]), reverse("mind:decisions_overview")):
         assert admin_client.get(url, query).status_code in (200, 400), url
 
 
@@ -335,6 +335,6 @@ def test_date_range_filter_with_an_impossible_date(admin_client, value):
 def test_mind_pages_with_a_nul_in_the_world(admin_client, npc):
     """A requested world id is offered as a choice (links name worlds the NPC has no state in);
     one holding a NUL reached SQL: DataError, a 500. It is now an invalid choice."""
-    for url in (reverse("npcs:decision_timeline", args=[npc.pk]), reverse("npcs:decisions_overview"),
-                reverse("npcs:memory_recall", args=[npc.pk])):
+    for url in (reverse("mind:decision_timeline", args=[npc.pk]), reverse("mind:decisions_overview"),
+                reverse("mind:memory_recall", args=[npc.pk])):
         assert admin_client.get(url, {"world": "demo\x00"}).status_code in (200, 400), url

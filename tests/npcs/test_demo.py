@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
 import types
 from io import StringIO
 
@@ -13,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from npcadmin import demo as demo_registry
 from npcs import demo, models, partitions
 from npcs.choices import BEHAVIOR_WEIGHTS, Personality
 from npcs.demo import seeding, world
@@ -30,11 +30,14 @@ TABLES = {
 }
 
 
+registered_hooks = demo_registry.hooks  # the real registry, before `isolated` empties it
+
+
 @pytest.fixture(autouse=True)
 def isolated(settings, tmp_path, monkeypatch):
     """The demo password goes to a temporary data dir; other apps' hooks stay out of these tests."""
     settings.NPCADMIN_DATA_DIR = tmp_path
-    monkeypatch.setattr(seeding, "HOOK_MODULES", ())
+    monkeypatch.setattr(demo_registry, "hooks", list)
     return tmp_path
 
 
@@ -305,9 +308,8 @@ def test_hooks_are_called_and_failures_reported(monkeypatch):
         raise ValidationError("no villages table")
 
     bad.seed_demo = explode
-    monkeypatch.setitem(sys.modules, "demo_hook_good", good)
-    monkeypatch.setitem(sys.modules, "demo_hook_bad", bad)
-    monkeypatch.setattr(seeding, "HOOK_MODULES", ("demo_hook_good", "demo_hook_absent", "demo_hook_bad"))
+    monkeypatch.setattr(demo_registry, "hooks", lambda: [("demo_hook_good", good.seed_demo),
+                                                          ("demo_hook_bad", bad.seed_demo)])
 
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="demo_hook_bad"):
@@ -323,9 +325,13 @@ def test_hooks_are_called_and_failures_reported(monkeypatch):
     assert models.NPC.objects.count() == 3  # the global data was committed before the hooks ran
 
 
-def test_hook_results_name_absent_modules():
-    results = demo.run_demo_hooks(reset=False, rng_seed=1, modules=("npcs.no_such_module",))
-    assert results == [demo.HookResult("npcs.no_such_module", "absent")]
+def test_apps_register_their_demo_hooks_from_their_demo_module():
+    """Found by autodiscover_modules("demo"), not by module names in strings."""
+    import analytics.demo
+    import worlds.demo
+
+    assert dict(registered_hooks()) == {"worlds.demo": worlds.demo.seed_demo,
+                                           "analytics.demo": analytics.demo.seed_demo}
 
 
 def test_non_demo_npcs_with_a_demo_name_are_left_alone():
