@@ -32,13 +32,15 @@ $(UV):
 
 install: .venv/.synced
 
+# The login is the last line before the server starts (migrations and roles speak first, quietly).
+# A second run is fast: the demo world and its recent metric samples are reused.
 run: install
-	$(MANAGE) migrate_all
-	NPCADMIN_URL=http://$(BIND):$(PORT) $(MANAGE) seed_demo --npcs $(NPCS)
-	$(MANAGE) create_roles
-	$(MANAGE) collectstatic --no-input -v 0
+	@$(MANAGE) migrate_all -v 0
+	@$(MANAGE) create_roles -v 0
+	@$(MANAGE) collectstatic --no-input -v 0
 	@echo "Serving on http://$(BIND):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
-	.venv/bin/daphne -b $(BIND) -p $(PORT) npcadmin.asgi:application
+	@NPCADMIN_URL=http://$(BIND):$(PORT) $(MANAGE) seed_demo --npcs $(NPCS)
+	@.venv/bin/daphne -v 0 -b $(BIND) -p $(PORT) npcadmin.asgi:application
 
 # Production-style: WORKERS uvicorn processes share the port (docs/scaling.md sizes their pools).
 serve: install

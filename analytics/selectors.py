@@ -495,3 +495,9 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
     """, {"world_id": filters.world_id, "ids": npc_ids}, using)
     players = sorted({e["target_player_id"] for e in edges if not e["target_npc"]})
     return {"edges": edges, "npcs": nodes, "players": players}
+
+
+def nav_count_samples(using: str = "default") -> tuple[int, str]:
+    """The dashboard's Analytics card: metric samples of the last hour (time-indexed, partition-pruned)."""
+    rows = _fetch("SELECT count(*) AS n FROM npc_metrics WHERE time >= now() - interval '1 hour'", {}, using)
+    return rows[0]["n"], "metric samples in the last hour"

