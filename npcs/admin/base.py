@@ -56,6 +56,8 @@ class ConsoleAdmin(AuditedAdminMixin, StrictLookupsMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     list_max_show_all = 200
+    # Rows rendered with the per-column work done once per page (npcadmin/templatetags/fast_admin_list.py).
+    change_list_template = "admin/fast_change_list.html"
 
     class Media:
         css = {"all": ("npcs/console.css",)}

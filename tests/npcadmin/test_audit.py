@@ -13,7 +13,7 @@ from django.urls import reverse
 from npcadmin import audit
 from npcadmin.models import AuditEntry
 from npcs import services
-from npcs.services_io import npcs_export_json, npcs_import
+from npcs.transfer import npcs_export_json, npcs_import
 from tests.factories.access import user_in_role
 from tests.factories.npcs import NPCFactory, NPCRelationshipFactory
 

@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may open: the probe, the login page and what only redirects to it.
 # The Plotly library is a public static asset served by the analytics app (versioned URL).
-PUBLIC = {"healthz", "admin/login/", "admin/logout/", "", "admin/password_reset/", "analytics/plotly-demo.min.js"}
+PUBLIC = {"healthz", "favicon.ico", "admin/login/", "admin/logout/", "", "admin/password_reset/",
+          "analytics/plotly-demo.min.js"}
 SAMPLE_ARGS = {"int": "1", "str": "demo", "slug": "demo", "uuid": str(uuid.uuid4()), "path": "1"}
 
 
