@@ -273,3 +273,11 @@ def npc_runtime_rows(active: dict[int, dt.datetime | None], states: dict[int, di
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     rows.sort(key=lambda r: (r.active_since or epoch, -r.npc_id), reverse=True)
     return rows
+
+
+def nav_count_queued() -> tuple[int, str]:
+    """The dashboard's Runtime card: decisions waiting in the engine's queues (one pipelined read)."""
+    from npcs.runtime.sync import SyncRuntime
+
+    depths = SyncRuntime().queue_depths()
+    return sum(d.depth for d in depths), "decisions queued"

@@ -147,6 +147,11 @@ def test_decisions_mix_llm_and_rules_with_plausible_latencies():
     assert not rules.filter(llm_prompt__isnull=False).exists()
     overruled = [d for d in llm if d.final_decision["action"] != d.rule_based_recommendation["action"]]
     assert overruled
+    from npcs.mind.traces import with_departed
+
+    departed = with_departed(models.NPCDecision.objects.all()).filter(departed=True).count()
+    assert 0.10 <= departed / models.NPCDecision.objects.count() <= 0.60  # the dashboards' "departed" rate
+    assert with_departed(rules).filter(departed=True).exists()  # the "rules, overridden" path has rows
     measured = models.NPCDecision.objects.filter(outcome_measured=True).count()
     assert measured > models.NPCDecision.objects.count() / 2
 
