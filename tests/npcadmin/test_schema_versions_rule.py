@@ -26,10 +26,6 @@ from npcadmin.schema_versions import RecordSchemaVersion
 RECORDED_BY_NPCS_0004 = {("npcs", "0001_initial"), ("npcs", "0002_npc_memory_partitioned"),
                          ("npcs", "0003_npc_memory_months")}
 STATE_ONLY = (migrations.AlterModelOptions, migrations.AlterModelManagers)
-# The console's own tables (the audit trail, the capabilities' permissions): the engine never
-# reads or writes them, so they are not part of the contract (docs/schema.md, schema_versions).
-CONSOLE_ONLY_APPS = {"npcadmin"}
-
 
 # The apps whose tables are the engine's contract. `npcadmin`'s own tables (capabilities, the audit
 # trail) are console infrastructure the engine never reads, like Django's `auth` and `sessions`.
@@ -42,7 +38,7 @@ def _project_apps(loader: MigrationLoader) -> set[str]:
     for app_label, _ in loader.disk_migrations:
         module = loader.migrations_module(app_label)[0]
         path = Path(__import__(module, fromlist=["_"]).__file__).resolve()
-        if base in path.parents and ".venv" not in path.parts and app_label not in CONSOLE_ONLY_APPS:
+        if base in path.parents and ".venv" not in path.parts:
             apps.add(app_label)
     return apps
 
