@@ -1,4 +1,4 @@
-"""Analyst dashboards: read-only pages (GET only) for staff with `analytics.view_dashboards`."""
+"""Analyst dashboards: read-only pages (GET only) for staff with `npcadmin.view_analytics`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import hashlib
 import brotli
 import plotly
 import plotly.offline
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,27 +19,13 @@ from django.views.decorators.http import require_safe
 from analytics.cache import cached_dashboard_data
 from analytics.dashboards import DASHBOARDS, default_world, draw
 from analytics.filters import DEFAULT_RANGE, QUICK_RANGES, REFRESH_CHOICES, DashboardFilterForm
+from npcadmin.access import requires
 
-PERMISSION = "analytics.view_dashboards"
 PLOTLY_VERSION = plotly.__version__
 
 
-def analyst_required(view):
-    """Staff who may view dashboards (superusers, the analyst role); everyone else is refused."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (request.user.is_staff and request.user.has_perm(PERMISSION)):
-            raise PermissionDenied("The analytics dashboards are for staff with the analyst role.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
+@requires("view_analytics")
 @require_safe
-@analyst_required
 def index(request):
     return render(request, "analytics/index.html", {"dashboards": DASHBOARDS.values()})
 
@@ -56,8 +40,8 @@ def _query_with(request, **changes) -> str:
     return query.urlencode()
 
 
+@requires("view_analytics")
 @require_safe
-@analyst_required
 def dashboard(request, slug: str):
     board = DASHBOARDS.get(slug)
     if board is None:

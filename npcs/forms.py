@@ -6,11 +6,10 @@ import contextlib
 import json
 
 from django import forms
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
+from npcadmin import audit
 from npcadmin.jsonb import StorableJSONField, validate_jsonb_storable
 from npcs.choices import BEHAVIOR_WEIGHTS, Personality, RelationshipType, TreatyType, Tribe
 from npcs.models import NPC, NPCAlliance, NPCRelationship
@@ -194,10 +193,8 @@ class NPCForm(forms.ModelForm):
 
     def conflict_message(self, current: NPC) -> str:
         """Who saved, and each value that is now different from what this editor submitted."""
-        last = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(NPC),
-                                        object_id=str(current.pk)).select_related("user")
-                .order_by("-action_time", "-id").first())
-        who = f" ({last.user.get_username()}, {last.action_time:%Y-%m-%d %H:%M:%S %Z})" if last else ""
+        last = audit.entries_for("npcs.npc", current.pk).first()
+        who = f" ({last.actor_name}, {last.at:%Y-%m-%d %H:%M:%S %Z})" if last else ""
         snapshot = npc_edit_snapshot(current)
         mine = {key: self.cleaned_data.get(key) for key in NPCForm.Meta.fields}
         mine["behavior_template"] = self.instance.behavior_template

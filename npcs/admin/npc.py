@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from npcadmin import access, audit
 from npcs import selectors, services
 from npcs.admin import actions
 from npcs.admin.base import ConsoleAdmin, pretty
@@ -24,6 +25,7 @@ from npcs.forms import TEMPLATE_FORM_KEYS, WEIGHT_HELP, CloneNPCForm, NPCForm, P
 from npcs.models import NPC, NPCTemplateHistory
 from npcs.presets import preset_template
 
+AUDIT_ON_NPC_PAGE = 10  # the latest changes on the NPC page; the audit page has the rest
 
 # Worlds helper's partial showing the NPC's villages in every world (optional until merged).
 def _template_value(obj, key):
@@ -59,6 +61,7 @@ def _readonly_weight(key: str):
 @admin.register(NPC)
 class NPCAdmin(ConsoleAdmin):
     form = NPCForm
+    audited_by_service = True  # npcs/services.py records creates, updates and deletes
     # Named explicitly, not at admin/npcs/npc/change_*.html, so another AdminSite over the same
     # models (a stock admin) does not pick up the console's links.
     change_form_template = "admin/npcs/npc/console_change_form.html"
@@ -245,8 +248,10 @@ class NPCAdmin(ConsoleAdmin):
     def overview_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)
         overview = selectors.npc_overview(npc_id=npc.pk)
+        changes = (list(audit.entries_for("npcs.npc", npc.pk)[:AUDIT_ON_NPC_PAGE])
+                   if access.allowed(request.user, "view_audit") else None)
         return TemplateResponse(request, "admin/npcs/npc/overview.html", self._context(
-            request, overview.npc, str(overview.npc), overview=overview))
+            request, overview.npc, str(overview.npc), overview=overview, audit_entries=changes))
 
     def template_history_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)

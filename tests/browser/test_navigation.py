@@ -8,7 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from npcs.roles import roles_sync
+from npcadmin.access import roles_sync
 from tests.browser.test_analytics import world  # noqa: F401 (fixture)
 from tests.factories.npcs import NPCFactory
 

@@ -163,17 +163,23 @@ def test_healthz_is_public_cheap_and_secret_free(client):
     assert settings.SECRET_KEY not in text and "postgres://" not in text
 
 
-def test_healthz_full_runs_every_check(client):
-    body = client.get("/healthz?full=1").json()
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("ops-health", password="x" * 12, is_staff=True))
+    return client
+
+
+def test_healthz_full_runs_every_check(staff_client):
+    body = staff_client.get("/healthz?full=1").json()
     names = {c["name"] for c in body["checks"]}
     assert {"database:world_demo", "channels", "memory_partitions"} <= names
 
 
 @pytest.mark.faults
-def test_healthz_probe_is_degraded_not_down_when_redis_is_down(client):
+def test_healthz_probe_is_degraded_not_down_when_redis_is_down(staff_client):
     with override_settings(REDIS_URL=DEAD_REDIS):
-        response = client.get("/healthz")
-        full = client.get("/healthz?full=1")
+        response = staff_client.get("/healthz")
+        full = staff_client.get("/healthz?full=1")
     assert response.status_code == 200 and response.json()["status"] == "degraded"
     assert full.status_code == 503 and full.json()["status"] == "error"
 
@@ -191,11 +197,63 @@ def test_healthz_probe_is_503_when_the_global_database_is_down(client):
 
 
 @pytest.mark.faults
-def test_healthz_full_is_503_when_a_world_is_down_and_redacts(client, world_db_down):
-    response = client.get("/healthz?full=1")
+def test_healthz_full_is_503_when_a_world_is_down_and_redacts(staff_client, world_db_down):
+    response = staff_client.get("/healthz?full=1")
     assert response.status_code == 503
     world = next(c for c in response.json()["checks"] if c["name"] == "database:world_demo")
     assert world["status"] == "error"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "not-staff", "wrong-token"])
+def test_healthz_full_is_refused_without_staff_or_the_token(client, django_user_model, who):
+    headers = {}
+    if who == "not-staff":
+        client.force_login(django_user_model.objects.create_user("player", password="x" * 12))
+    if who == "wrong-token":
+        headers["X-Health-Token"] = "guess"
+    with override_settings(NPCADMIN_HEALTH_TOKEN="s3cret-token"):
+        response = client.get("/healthz?full=1", headers=headers)
+    assert response.status_code == 403
+    assert "checks" not in response.json()
+    assert client.get("/healthz").status_code == 200  # the probe stays open
+
+
+def test_healthz_full_with_no_token_configured_refuses_an_empty_header(client):
+    with override_settings(NPCADMIN_HEALTH_TOKEN=""):
+        assert client.get("/healthz?full=1", headers={"X-Health-Token": ""}).status_code == 403
+
+
+@pytest.mark.faults
+def test_healthz_full_by_token_hides_hosts_and_ports(client, staff_client):
+    dead = "redis://127.0.0.1:6390/0"
+    with override_settings(NPCADMIN_HEALTH_TOKEN="s3cret-token", REDIS_URL=dead):
+        staff = staff_client.get("/healthz?full=1").content.decode()
+        health._cached.clear()
+        client.logout()
+        response = client.get("/healthz?full=1", headers={"X-Health-Token": "s3cret-token"})
+    assert "6390" in staff  # staff see where the failure is
+    assert response.status_code == 503
+    redis = next(c for c in response.json()["checks"] if c["name"] == "redis:cache")
+    assert redis["status"] == "error" and redis["message"]
+    text = response.content.decode()
+    assert "127.0.0.1" not in text and "6390" not in text
+
+
+@pytest.mark.parametrize("message", [
+    "Error 111 connecting to 127.0.0.1:6390. Connection refused.",
+    'connection to server at "db.internal" (10.1.2.3), port 5432 failed',
+    'connection to server on socket "/run/postgresql/.s.PGSQL.5432" failed',
+    "Error connecting to cache.internal:6379",
+    "Error 111 connecting to [::1]:6379.",
+    "Error 2 connecting to unix socket: /srv/redis/redis.sock.",
+])
+def test_hide_addresses_removes_hosts_ports_and_paths(message):
+    from npcadmin.views import hide_addresses
+
+    hidden = hide_addresses(message)
+    for leak in ("127.0.0.1", "6390", "db.internal", "10.1.2.3", "5432", "/run/", "cache.internal", "6379",
+                 "::1", "/srv/"):
+        assert leak not in hidden, hidden
 
 
 def test_redact_strips_credentials():

@@ -246,7 +246,7 @@ def test_restore_the_template_the_engine_wrote_before_the_first_console_change(a
 def test_an_analyst_with_view_permission_sees_the_templates_weights_lists_and_extra_keys(client, django_user_model):
     from django.contrib.auth.models import Group
 
-    from npcs.roles import roles_sync
+    from npcadmin.access import roles_sync
 
     roles_sync()
     analyst = django_user_model.objects.create_user("ana", password="analyst-pass-123", is_staff=True)

@@ -376,3 +376,26 @@ def test_refuses_production_settings(settings):
     with pytest.raises(CommandError, match="production"):
         seed()
     assert not models.NPC.objects.exists()
+
+
+def test_every_month_a_memory_is_written_in_gets_its_partition(monkeypatch):
+    """The seed creates the months of the rows it writes, not the months it expects to write."""
+    from npcs.demo import world
+
+    monkeypatch.setattr(world, "HISTORY_DAYS", 1)  # the up-front guess now covers ~1 month of ~3
+    seed()
+    months = {m for (m,) in sql("SELECT DISTINCT date_trunc('month', occurred_at AT TIME ZONE 'UTC') FROM npc_memory")}
+    assert len(months) >= 3
+    assert partitions.default_partition_rows() == 0
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the checks run on connections of their own
+def test_a_fresh_install_with_demo_data_passes_the_strict_health_check(redis_client, monkeypatch):
+    monkeypatch.setattr(seeding, "HOOK_MODULES", ("worlds.demo", "analytics.demo"))  # the whole demo, as installed
+    seed()
+    out = StringIO()
+    try:
+        call_command("healthcheck", "--strict", stdout=out, stderr=StringIO())
+    finally:
+        print(out.getvalue())  # which check failed, in the test's output
+    assert "memory_partitions" in out.getvalue()
