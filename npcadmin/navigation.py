@@ -1,44 +1,63 @@
 """The product's one navigation: the areas in the sidebar of every page and the dashboard's cards.
 
-npcadmin imports no app: an area names its page by URL name and its live count by dotted path,
-so an app that is absent (or renamed in a refactor) drops its entry instead of breaking the page.
+npcadmin imports no app: each app's `nav.py` (found by `autodiscover_modules("nav")`) registers
+its area with its page's URL name, the permission that opens it and a callable for its live
+count:
+
+    from npcadmin import navigation
+    navigation.register(navigation.Area("worlds", "Worlds", "worlds:index", "...",
+                                        permission="npcadmin.view_worlds", count=nav_count_worlds,
+                                        order=20))
+
 A count that fails (Redis down, a world database away) shows as "—", never as an error page.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.module_loading import import_string
+from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Area:
+    """One area of the product: its sidebar entry and its dashboard card."""
+
     key: str
     label: str
     url_name: str
     description: str
     permission: str | None = None  # a Django permission; staff is always required
-    count: str | None = None  # dotted path of a callable returning (number, caption)
+    count: Callable[[], tuple[int | None, str]] | None = None  # (number, caption) for the card
+    order: int = 100
 
 
-AREAS: tuple[Area, ...] = (
-    Area("npcs", "NPCs console", "admin:npcs_npc_changelist", "Templates, pauses, memories, relationships",
-         "npcs.view_npc", "npcs.selectors.nav_count_npcs"),
-    Area("worlds", "Worlds", "worlds:index", "Villages, build queues, per-world configuration",
-         None, "worlds.selectors.nav_count_worlds"),
-    Area("mind", "Mind", "mind:decisions_overview", "LLM use, decision traces, memory recall",
-         "npcs.view_npcdecision", "npcs.selectors.nav_count_decisions"),
-    Area("runtime", "Runtime", "runtime:overview", "Live queues, rate limits, LLM cache, Redis keys",
-         None, "npcs.runtime.selectors.nav_count_queued"),
-    Area("analytics", "Analytics", "analytics:index", "Ranks, battles, economy, diplomacy over time",
-         "analytics.view_dashboards", "analytics.selectors.nav_count_samples"),
-)
+_areas: dict[str, Area] = {}
+_lock = threading.Lock()
+_discovered = False
+
+
+def register(area: Area) -> Area:
+    """Add (or replace) an area; apps call it from their `nav.py`."""
+    with _lock:
+        _areas[area.key] = area
+    return area
+
+
+def areas() -> list[Area]:
+    """Every registered area in sidebar order, discovered once."""
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("nav")
+        _discovered = True
+    with _lock:
+        return sorted(_areas.values(), key=lambda a: (a.order, a.key))
 
 
 def _allowed(user, area: Area) -> bool:
@@ -57,7 +76,7 @@ def _url(area: Area) -> str | None:
 def areas_for(user, *, current_path: str = "") -> list[dict]:
     """The areas this user may open, each with its URL and whether the current page is inside it."""
     entries = []
-    for area in AREAS:
+    for area in areas():
         url = _url(area) if _allowed(user, area) else None
         if url is None:
             continue
@@ -76,13 +95,12 @@ def area_counts(user) -> list[dict]:
     """The dashboard's cards: each allowed area with its live number (None when it can't be read)."""
     cards = []
     for entry in areas_for(user):
-        area = next(a for a in AREAS if a.key == entry["key"])
+        area = next(a for a in areas() if a.key == entry["key"])
         number, caption = None, ""
         if area.count:
             try:
-                counter: Callable[[], tuple[int | None, str]] = import_string(area.count)
-                number, caption = counter()
+                number, caption = area.count()
             except Exception:  # noqa: BLE001 - a card must never take the dashboard down
-                logger.warning("dashboard count %s failed", area.count, exc_info=False)
+                logger.warning("dashboard count of %s failed", area.key, exc_info=False)
         cards.append({**entry, "number": number, "caption": caption})
     return cards

@@ -39,7 +39,8 @@ ROLE_NAMES = ("anonymous", "staff_no_group", *ROLES, "superuser")
 # they have no name. The admin's per-model pages follow from Django's model permissions and are
 # derived below (`_model_admin_rules`); everything else is declared here, by hand.
 RULES: dict[str, tuple[str, str]] = {
-    "": (PUBLIC, PUBLIC),  # redirects to the console
+    "home": (STAFF, STAFF),  # the areas' dashboard: each card only for those who may open its area
+    "favicon": (PUBLIC, PUBLIC),
     "healthz": (PUBLIC, PUBLIC),
     "admin:login": (PUBLIC, PUBLIC),
     "admin:logout": (PUBLIC, PUBLIC),

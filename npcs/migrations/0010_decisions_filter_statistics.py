@@ -13,7 +13,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("npcs", "0008_bench_indexes")]
+    dependencies = [("npcs", "0009_schema_versions_recorded")]
 
     operations = [
         migrations.RunSQL(

@@ -25,7 +25,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0003_metrics_world_hourly"),
+        ("analytics", "0004_view_dashboards_moves_to_npcadmin"),
         ("npcs", "0001_initial"),
     ]
 
