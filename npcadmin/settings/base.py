@@ -134,6 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Seconds a console write waits for a row the engine holds before it answers "try again".
+NPCADMIN_CONSOLE_LOCK_TIMEOUT = env.float("NPCADMIN_CONSOLE_LOCK_TIMEOUT", default=3.0)
 NPCADMIN_LOGIN_MAX_FAILURES = env.int("NPCADMIN_LOGIN_MAX_FAILURES", default=5)
 NPCADMIN_LOGIN_WINDOW_SECONDS = env.int("NPCADMIN_LOGIN_WINDOW_SECONDS", default=900)
 
@@ -141,6 +143,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Date-and-time formats that name the zone ("Dec. 1, 2026, 10:40 p.m. UTC"): npcadmin/formats/.
+FORMAT_MODULE_PATH = ["npcadmin.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")

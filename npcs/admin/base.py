@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
+from npcadmin.edits import RowLocked, save_changed_columns
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
 
@@ -75,6 +77,24 @@ class ConsoleAdmin(admin.ModelAdmin):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SharedRowAdmin(ConsoleAdmin):
+    """The admin of a row the engine also writes: its form is a `SharedRowForm` (token, lock timeout)
+    and a change writes only the columns the person changed; engine-owned columns are read-only."""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            save_changed_columns(obj, form.changed_columns())
+        else:
+            super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except RowLocked as exc:  # the form's own lock check passed; the write itself waited too long
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 class EngineLogAdmin(ConsoleAdmin):
