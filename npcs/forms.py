@@ -61,6 +61,11 @@ class OrderedListField(forms.CharField):
         value = super().to_python(value) or ""
         return [line.strip() for line in value.splitlines() if line.strip()]
 
+    def has_changed(self, initial, data):
+        # CharField's comparison saw a missing list ("") and an empty one ([]) as a change.
+        before = initial if isinstance(initial, list) else self.to_python(initial or "")
+        return before != self.to_python(data)
+
 
 class UnitNumberInput(forms.NumberInput):
     """A number input followed by its unit."""

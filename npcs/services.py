@@ -122,7 +122,8 @@ def npc_update(*, npc: NPC, data: dict, expected_token: str | None, by_user=None
     template_changed = "behavior_template" in data and not same_json(current.behavior_template, previous_template)
     if template_changed:
         current.version += 1
-    current.full_clean()
+    # Only what this edit changes is validated: a value the engine wrote elsewhere is not the editor's to fix.
+    current.full_clean(exclude=[f.name for f in NPC._meta.concrete_fields if f.name not in data])
     columns = [*data.keys(), "version"] if template_changed else list(data.keys())
     if columns:
         current.save(update_fields=columns)
