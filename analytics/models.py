@@ -47,7 +47,6 @@ class NPCMetric(models.Model):
         managed = False
         verbose_name = "NPC metric sample"
         ordering = ["-time", "npc_id"]
-        permissions = [("view_dashboards", "Can view the analyst dashboards")]
 
     def __str__(self) -> str:
         return f"NPC {self.npc_id} at {self.time:%Y-%m-%d %H:%M}"

@@ -362,57 +362,6 @@ def npc_timeline_events(filters: DashboardFilters, *, using: str = "default") ->
     return _fetch(query, params, using)
 
 
-def decision_stats_by_type(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
-    """Per decision type: volume, LLM share, latency p50/p95/p99, confidence, success of measured outcomes."""
-    params: dict = {}
-    where = _event_filters(filters, "created_at", params)
-    query = f"""
-        SELECT decision_type,
-               count(*) AS decisions,
-               count(*) FILTER (WHERE used_llm) AS llm_decisions,
-               count(*) FILTER (WHERE used_llm)::double precision / count(*) AS llm_share,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p50,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p95,
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p99,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY llm_latency_ms) AS llm_latency_p50,
-               avg(decision_confidence) AS avg_confidence,
-               count(*) FILTER (WHERE outcome_measured) AS measured,
-               count(*) FILTER (WHERE outcome_measured AND outcome_success)::double precision
-                 / nullif(count(*) FILTER (WHERE outcome_measured AND outcome_success IS NOT NULL), 0)
-                 AS success_rate
-        FROM npc_decisions {where}
-        GROUP BY decision_type ORDER BY decision_type
-    """
-    return _fetch(query, params, using)
-
-
-def decision_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
-    """Decisions per bucket, LLM and rule-based."""
-    params: dict = {"bucket": filters.time_range.event_bucket}
-    where = _event_filters(filters, "created_at", params)
-    query = f"""
-        SELECT date_bin(%(bucket)s, created_at, {ORIGIN}) AS bucket,
-               count(*) FILTER (WHERE used_llm) AS llm, count(*) FILTER (WHERE NOT used_llm) AS rule
-        FROM npc_decisions {where} GROUP BY 1 ORDER BY 1
-    """
-    return _fetch(query, params, using)
-
-
-def llm_calls_per_npc(filters: DashboardFilters, *, limit: int = 25, using: str = "default") -> list[dict]:
-    """NPCs with the most LLM-backed decisions in the range."""
-    params: dict = {"limit": limit}
-    where = _event_filters(filters, "created_at", params, alias="d")
-    query = f"""
-        SELECT d.npc_id, n.name, n.personality, count(*) FILTER (WHERE d.used_llm) AS llm_calls,
-               count(*) AS decisions
-        FROM npc_decisions d JOIN npcs n ON n.id = d.npc_id {where}
-        GROUP BY d.npc_id, n.name, n.personality
-        HAVING count(*) FILTER (WHERE d.used_llm) > 0
-        ORDER BY llm_calls DESC, d.npc_id LIMIT %(limit)s
-    """
-    return _fetch(query, params, using)
-
-
 def battle_stats(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
     """Per personality and tribe: battles, win rate, prediction accuracy and hit rate, resources."""
     params: dict = {}
@@ -546,3 +495,9 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
     """, {"world_id": filters.world_id, "ids": npc_ids}, using)
     players = sorted({e["target_player_id"] for e in edges if not e["target_npc"]})
     return {"edges": edges, "npcs": nodes, "players": players}
+
+
+def nav_count_samples(using: str = "default") -> tuple[int, str]:
+    """The dashboard's Analytics card: metric samples of the last hour (time-indexed, partition-pruned)."""
+    rows = _fetch("SELECT count(*) AS n FROM npc_metrics WHERE time >= now() - interval '1 hour'", {}, using)
+    return rows[0]["n"], "metric samples in the last hour"

@@ -41,8 +41,8 @@ from npcs import partitions  # noqa: E402
 from npcs.choices import MemoryType  # noqa: E402
 from npcs.mind import recall  # noqa: E402
 from npcs.mind.recall import RecallQuery  # noqa: E402
+from npcs.mind.views.recall import memory_recall  # noqa: E402
 from npcs.models import NPC, NPCWorldState  # noqa: E402
-from npcs.views.mind import memory_recall  # noqa: E402
 
 PREFIX = "bench-recall-"
 BENCH_INDEX = "bench_memory_npc_occurred"
@@ -97,7 +97,7 @@ def time_page(npc_id: int, params: dict, runs: int) -> float:
     factory = RequestFactory()
     timings = []
     for _ in range(runs):
-        request = factory.get(reverse("npcs:memory_recall", args=[npc_id]), params)
+        request = factory.get(reverse("mind:memory_recall", args=[npc_id]), params)
         request.user = user
         start = time.perf_counter()
         response = memory_recall(request, npc_id=npc_id)

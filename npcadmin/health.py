@@ -1,20 +1,25 @@
 """Health checks of everything NPC Admin depends on, for `manage.py healthcheck` and `/healthz`.
 
-A check is a callable taking no argument and returning one `CheckResult` or a list of them
-(one per world database, say). The built-in checks come from `builtin_checks()`; another
-app adds its own either by listing dotted paths in the setting `NPCADMIN_HEALTH_CHECKS` or by
-calling `register(check)` from its `AppConfig.ready()`.
+A registry: this module holds the checks of the project's own infrastructure (every database
+alias, the replica's lag, the cache's Redis, the channel layer) and each app adds its own from
+its `health.py`, found by `autodiscover_modules("health")` the first time checks are listed:
 
-Every check runs in its own worker thread with a deadline (`NPCADMIN_HEALTH_TIMEOUT`
-seconds), so a world database that hangs is reported as timed out instead of hanging the
-load balancer's probe. Each worker closes the database connections it opened.
+    from npcadmin import health
+
+    @health.register(name="memory_partitions")
+    def check_memory_partitions() -> health.CheckResult: ...
+
+A check is a callable taking no argument and returning one `CheckResult` or a list of them.
+`cheap=True` puts it in the load balancer's probe (`/healthz` without ?full=1), `essential=True`
+lets it fail that probe. Every check runs in its own worker thread with a deadline
+(`NPCADMIN_HEALTH_TIMEOUT` seconds), so a world database that hangs is reported as timed out
+instead of hanging the probe. Each worker closes the database connections it opened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import datetime
 import functools
 import re
 import threading
@@ -25,8 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import connections
-from django.utils import timezone
-from django.utils.module_loading import import_string
+from django.utils.module_loading import autodiscover_modules
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 DEGRADED = "degraded"  # the probe's word for "serving, but something non-essential failed"
@@ -76,10 +80,10 @@ _registry_lock = threading.Lock()
 
 def register(func: Callable | None = None, *, name: str | None = None, cheap: bool = False,
              essential: bool = False):
-    """Add a check (usable as a decorator); apps call it from `AppConfig.ready()`."""
+    """Add a check (usable as a decorator); an app calls it at import time of its `health.py`."""
 
     def add(f):
-        check = HealthCheck(name or getattr(f, "health_name", f.__name__), f, cheap=cheap, essential=essential)
+        check = HealthCheck(name or f.__name__, f, cheap=cheap, essential=essential)
         with _registry_lock:
             if all(c.name != check.name for c in _registered):
                 _registered.append(check)
@@ -97,7 +101,7 @@ def redact(text: str) -> str:
     return _PASSWORD_RE.sub(r"\1***", _CREDENTIALS_RE.sub(r"\1***@", text))
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or exc.__class__.__name__
     return redact(f"{exc.__class__.__name__}: {text}")[:300]
 
@@ -121,7 +125,7 @@ def check_database(alias: str) -> CheckResult:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:
-        return CheckResult(name, ERROR, f"unreachable: {_short(exc)}")
+        return CheckResult(name, ERROR, f"unreachable: {short_error(exc)}")
     return CheckResult(name, OK, "SELECT 1 ok")
 
 
@@ -148,14 +152,14 @@ def check_replica_lag() -> list[CheckResult]:
     return [CheckResult(name, OK, f"replica lag {0 if lag is None else lag:.1f} s", details=details)]
 
 
-def _redis_ping(name: str, url: str) -> CheckResult:
+def redis_ping(name: str, url: str) -> CheckResult:
     from npcadmin.redis_topology import client_for
 
     client = client_for(url, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()
     except Exception as exc:
-        return CheckResult(name, ERROR, f"unreachable: {_short(exc)}")
+        return CheckResult(name, ERROR, f"unreachable: {short_error(exc)}")
     finally:
         client.close()
     return CheckResult(name, OK, "PING ok")
@@ -163,15 +167,7 @@ def _redis_ping(name: str, url: str) -> CheckResult:
 
 def check_redis_cache() -> CheckResult:
     """The Redis behind the cache and the channel layer (`REDIS_URL`)."""
-    return _redis_ping("redis:cache", settings.REDIS_URL)
-
-
-def check_redis_runtime() -> list[CheckResult]:
-    """The engine's Redis (`NPCADMIN_RUNTIME_REDIS_URL`), when it is not the same as `REDIS_URL`."""
-    url = getattr(settings, "NPCADMIN_RUNTIME_REDIS_URL", settings.REDIS_URL)
-    if url == settings.REDIS_URL:
-        return []
-    return [_redis_ping("redis:runtime", url)]
+    return redis_ping("redis:cache", settings.REDIS_URL)
 
 
 def check_channel_layer() -> CheckResult:
@@ -199,91 +195,14 @@ def check_channel_layer() -> CheckResult:
         # A private event loop: channels-redis pools are bound to the loop they were made in.
         same = asyncio.run(round_trip())
     except Exception as exc:
-        return CheckResult("channels", ERROR, f"send/receive failed: {_short(exc)}")
+        return CheckResult("channels", ERROR, f"send/receive failed: {short_error(exc)}")
     if not same:
         return CheckResult("channels", ERROR, "received a different message than was sent")
     return CheckResult("channels", OK, f"send/receive ok ({layer.__class__.__name__})")
 
 
-def metrics_alias() -> str:
-    """Where `npc_metrics` and its hourly aggregate live (`NPCADMIN_METRICS_DATABASE`)."""
-    return getattr(settings, "NPCADMIN_METRICS_DATABASE", "default")
-
-
-def _relation_exists(cursor, name: str) -> bool:
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
-    return cursor.fetchone()[0]
-
-
-def check_timescaledb() -> CheckResult:
-    """TimescaleDB with `npc_metrics` as a hypertable, or the documented plain-PostgreSQL fallback."""
-    name = "timescaledb"
-    with connections[metrics_alias()].cursor() as cursor:
-        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
-        row = cursor.fetchone()
-        metrics = _relation_exists(cursor, "npc_metrics")
-    if not metrics:
-        detail = f"TimescaleDB {row[0]} installed" if row else "TimescaleDB not installed"
-        return CheckResult(name, WARNING, f"analytics not installed: no npc_metrics table ({detail})")
-    if row:
-        return CheckResult(name, OK, f"TimescaleDB {row[0]}", details={"timescaledb": row[0]})
-    return CheckResult(name, OK, "fallback: npc_metrics is a plain PostgreSQL table (TimescaleDB not installed)",
-                       details={"timescaledb": None})
-
-
-def check_memory_partitions() -> CheckResult:
-    """`npc_memory` has a partition for this month and the `NPCADMIN_MEMORY_PARTITIONS_AHEAD` next ones."""
-    from npcs import partitions
-
-    name = "memory_partitions"
-    ahead = getattr(settings, "NPCADMIN_MEMORY_PARTITIONS_AHEAD", 3)
-    wanted = partitions.months_ahead(timezone.now().date(), ahead)
-    have = {p.month for p in partitions.existing_partitions()}
-    missing = [m for m in wanted if m not in have]
-    with connections["default"].cursor() as cursor:
-        # EXISTS, not count(*): the default partition can be large exactly when this matters.
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {partitions.DEFAULT_PARTITION})")
-        default_has_rows = cursor.fetchone()[0]
-    details = {"missing": [f"{m:%Y-%m}" for m in missing], "default_partition_has_rows": default_has_rows}
-    if missing:
-        return CheckResult(name, ERROR, f"npc_memory partitions missing for {', '.join(details['missing'])}: "
-                           "run `manage.py memory_partitions`", details=details)
-    if default_has_rows:
-        return CheckResult(name, WARNING, f"rows wait in {partitions.DEFAULT_PARTITION} (a month without a "
-                           "partition was written): run `manage.py memory_partitions`", details=details)
-    return CheckResult(name, OK, f"partitions exist through {wanted[-1]:%Y-%m}", details=details)
-
-
-def check_metrics_freshness() -> CheckResult:
-    """The hourly aggregate keeps up with the raw metrics (lag ≤ `NPCADMIN_METRICS_MAX_LAG_MINUTES`)."""
-    name = "metrics_hourly"
-    max_lag = datetime.timedelta(minutes=getattr(settings, "NPCADMIN_METRICS_MAX_LAG_MINUTES", 120))
-    with connections[metrics_alias()].cursor() as cursor:
-        if not _relation_exists(cursor, "npc_metrics_hourly"):
-            return CheckResult(name, WARNING, "analytics not installed: no npc_metrics_hourly")
-        cursor.execute("SELECT max(hour) FROM npc_metrics_hourly")
-        latest_hour = cursor.fetchone()[0]
-        latest_raw = None
-        if _relation_exists(cursor, "npc_metrics"):
-            cursor.execute("SELECT max(time) FROM npc_metrics")
-            latest_raw = cursor.fetchone()[0]
-    details = {"latest_hour": latest_hour and latest_hour.isoformat(),
-               "latest_sample": latest_raw and latest_raw.isoformat()}
-    if latest_raw is None:
-        return CheckResult(name, OK, "no metrics ingested yet", details=details)
-    if latest_hour is None:
-        return CheckResult(name, ERROR, "npc_metrics has samples but npc_metrics_hourly is empty: "
-                           "run `manage.py refresh_metrics_hourly`", details=details)
-    # The bucket of the newest sample starts at most one hour before it.
-    lag = latest_raw - (latest_hour + datetime.timedelta(hours=1))
-    if lag > max_lag:
-        return CheckResult(name, ERROR, f"npc_metrics_hourly is {lag} behind npc_metrics (limit {max_lag}): "
-                           "run `manage.py refresh_metrics_hourly`", details=details)
-    return CheckResult(name, OK, f"aggregate up to {latest_hour:%Y-%m-%d %H:%M}", details=details)
-
-
 def builtin_checks() -> list[HealthCheck]:
-    """The built-in checks; one per database alias, so one hung world cannot hide the others."""
+    """The infrastructure's checks; one per database alias, so one hung world cannot hide the others."""
     databases = [HealthCheck(f"database:{alias}", functools.partial(check_database, alias),
                              cheap=alias == "default", essential=alias == "default")
                  for alias in database_aliases()]
@@ -291,25 +210,26 @@ def builtin_checks() -> list[HealthCheck]:
         *databases,
         HealthCheck("replica_lag", check_replica_lag),
         HealthCheck("redis:cache", check_redis_cache, cheap=True),
-        HealthCheck("redis:runtime", check_redis_runtime),
         HealthCheck("channels", check_channel_layer),
-        HealthCheck("timescaledb", check_timescaledb),
-        HealthCheck("memory_partitions", check_memory_partitions),
-        HealthCheck("metrics_hourly", check_metrics_freshness),
     ]
 
 
+_discovered = False
+
+
+def discover() -> None:
+    """Import every installed app's `health.py` once, so its checks register themselves."""
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("health")
+        _discovered = True
+
+
 def all_checks() -> list[HealthCheck]:
-    """Built-in checks, then those named in `NPCADMIN_HEALTH_CHECKS`, then registered ones."""
-    checks = builtin_checks()
-    for path in getattr(settings, "NPCADMIN_HEALTH_CHECKS", ()):
-        func = import_string(path)
-        checks.append(HealthCheck(getattr(func, "health_name", path.rsplit(".", 1)[-1]), func,
-                                  cheap=getattr(func, "health_cheap", False),
-                                  essential=getattr(func, "health_essential", False)))
+    """The infrastructure's checks, then the apps' (in `INSTALLED_APPS` order)."""
+    discover()
     with _registry_lock:
-        checks.extend(_registered)
-    return checks
+        return [*builtin_checks(), *_registered]
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -324,7 +244,7 @@ def _run_one(check: HealthCheck) -> list[CheckResult]:
     try:
         outcome = check.func()
     except Exception as exc:
-        outcome = CheckResult(check.name, ERROR, f"check failed: {_short(exc)}")
+        outcome = CheckResult(check.name, ERROR, f"check failed: {short_error(exc)}")
     finally:
         # Connections opened by this worker thread must not outlive it.
         connections.close_all()

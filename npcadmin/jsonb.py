@@ -57,3 +57,17 @@ class StorableJSONField(forms.JSONField):
         if not isinstance(value, forms.fields.InvalidJSONInput) and jsonb_problem(value):
             return json.dumps(value, cls=self.encoder)
         return super().prepare_value(value)
+
+
+def json_text(value) -> str | None:
+    """The one JSON pretty-printer: a JSON value, or a string holding JSON (an LLM response),
+    indented; None for a string that is not JSON (show it as it is)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] not in ("{", "["):
+            return None
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return None
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)

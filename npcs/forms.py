@@ -6,10 +6,9 @@ import contextlib
 import json
 
 from django import forms
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
+from npcadmin import audit
 from npcadmin.edits import SharedRowForm
 from npcadmin.jsonb import StorableJSONField, validate_jsonb_storable
 from npcs.choices import BEHAVIOR_WEIGHTS, Personality, RelationshipType, TreatyType, Tribe
@@ -37,7 +36,7 @@ class WeightInput(forms.NumberInput):
     template_name = "npcs/widgets/weight.html"
 
     class Media:
-        js = ("js/console-widgets.js",)
+        js = ("npcs/console-widgets.js",)
 
     def __init__(self, attrs=None):
         super().__init__({"min": "0", "max": "1", "step": "0.01", "class": "weight-number", **(attrs or {})})
@@ -196,12 +195,9 @@ class NPCForm(SharedRowForm):
 
     def conflict_who(self, current: NPC) -> str:
         """The last console user who saved this NPC, if the audit trail knows one."""
-        last = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(NPC),
-                                        object_id=str(current.pk)).select_related("user")
-                .order_by("-action_time", "-id").first())
+        last = audit.entries_for("npcs.npc", current.pk).first()
         version = f"; it is now at template version {current.version}"
-        return (f" ({last.user.get_username()}, {last.action_time:%Y-%m-%d %H:%M:%S %Z}){version}" if last
-                else version)
+        return f" ({last.actor_name}, {last.at:%Y-%m-%d %H:%M:%S %Z}){version}" if last else version
 
     def npc_data(self) -> dict:
         """The values for `services.npc_update` (only the changed ones) / `npc_create` (all of them)."""
@@ -259,7 +255,7 @@ class TreatyListWidget(forms.Widget):
     template_name = "npcs/widgets/treaties.html"
 
     class Media:
-        js = ("js/console-widgets.js",)
+        js = ("npcs/console-widgets.js",)
 
     def format_value(self, value):
         if isinstance(value, str):

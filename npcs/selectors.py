@@ -126,3 +126,15 @@ def console_dashboard_counts(*, idle_hours: float = 24) -> dict[str, int]:
     counts["decisions_last_hour"] = NPCDecision.objects.filter(created_at__gte=since).count()
     counts["idle_hours"] = idle_hours
     return counts
+
+
+def nav_count_npcs() -> tuple[int, str]:
+    """The dashboard's NPCs card (npcadmin.navigation)."""
+    counts = console_dashboard_counts()
+    return counts["active_npcs"], f"active · {counts['paused_npcs']} paused"
+
+
+def nav_count_decisions() -> tuple[int, str]:
+    """The dashboard's Mind card: decisions taken in the last hour (uses the created_at index)."""
+    since = timezone.now() - datetime.timedelta(hours=1)
+    return NPCDecision.objects.filter(created_at__gte=since).count(), "decisions in the last hour"

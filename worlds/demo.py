@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from npcadmin import demo as demo_registry
 from npcadmin.routers import world_db
 from npcs.choices import Personality, Resource, Tribe
 from npcs.models import NPC, NPCWorldState
@@ -70,6 +71,7 @@ BATCH = 2000
 Progress = Callable[[int], object]
 
 
+@demo_registry.register
 def seed_demo(*, npcs: Iterable[NPC] | None = None, reset: bool = False, rng_seed: int = 42,
               progress: Progress | None = None) -> dict[str, dict]:
     """Fill every configured world with villages, configs and build histories for `npcs`.

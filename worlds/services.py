@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
 
+from npcadmin import audit
 from npcadmin.edits import (
     EditConflict,
     check_token,
@@ -19,8 +19,6 @@ from npcadmin.edits import (
 from npcadmin.routers import world_db
 from npcs.models import NPC
 from worlds.models import NPCBuildQueueHistory, NPCVillageConfig
-
-logger = logging.getLogger(__name__)
 
 # What a game master may change; npc_id and the timestamps belong to the engine.
 EDITABLE_CONFIG_FIELDS = (
@@ -60,16 +58,20 @@ def village_config_update(*, world_id: str, village_id: int, changes: dict[str, 
         except EditConflict as conflict:
             raise StaleVillageConfig(conflict.current, conflict.changes) from None
         changed = {f: v for f, v in changes.items() if not same_json(getattr(config, f), v)}
+        before = {name: getattr(config, name) for name in changed}
         for name, value in changed.items():
             setattr(config, name, value)
         config.full_clean()
         save_changed_columns(config, changed, using=alias)
-    logger.info("village config changed: world=%s village=%s by=%s fields=%s",
-                world_id, village_id, getattr(by_user, "pk", None), sorted(changed))
+    if changed:
+        audit.record(by_user=by_user, actor="unknown", via="worlds" if by_user else "command",
+                     action="village_config.update", obj=config, object_id=f"{world_id}:{village_id}",
+                     changes=audit.diff(before, changed), detail={"world_id": world_id})
     return config
 
 
-def world_orphans_delete(*, world_id: str, npc_ids: list[int]) -> tuple[int, int]:
+def world_orphans_delete(*, world_id: str, npc_ids: list[int], by_user=None,
+                         actor: str = "command:world_orphans") -> tuple[int, int]:
     """Delete a world's configs and build history of NPCs that no longer exist globally.
 
     NPCs that exist again (or always did) are left alone whatever the caller passed.
@@ -82,5 +84,7 @@ def world_orphans_delete(*, world_id: str, npc_ids: list[int]) -> tuple[int, int
     with transaction.atomic(using=world_db(world_id)):
         configs, _ = NPCVillageConfig.objects.in_world(world_id).filter(npc_id__in=gone).delete()
         builds, _ = NPCBuildQueueHistory.objects.in_world(world_id).filter(npc_id__in=gone).delete()
-    logger.info("world %s: deleted %s configs and %s builds of missing NPCs %s", world_id, configs, builds, gone)
+    audit.record(by_user=by_user, actor=actor, via="command" if by_user is None else "worlds",
+                 action="world.orphans_delete", object_type="worlds.world", object_id=world_id, object_repr=world_id,
+                 detail={"npc_ids": gone, "configs_deleted": configs, "builds_deleted": builds})
     return configs, builds

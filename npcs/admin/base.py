@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -12,7 +10,10 @@ from django.db import models
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
-from npcadmin.edits import RowLocked, save_changed_columns
+from npcadmin.admin_filters import StrictLookupsMixin
+from npcadmin.audit import AuditedAdminMixin
+from npcadmin.edits import RowLocked, SharedRowForm, save_changed_columns
+from npcadmin.jsonb import json_text
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
 
@@ -20,16 +21,10 @@ def pretty(value) -> str:
     """JSON payloads indented, text (prompts, responses) kept as written, both in a <pre>."""
     if value is None or value == "":
         return "—"
-    if isinstance(value, str):
-        if value.lstrip()[:1] in ("{", "["):  # an LLM response that is JSON: indent it too
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return format_html('<pre class="npc-text">{}</pre>', value)
-        else:
-            return format_html('<pre class="npc-text">{}</pre>', value)
-    return format_html('<pre class="npc-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False,
-                                                                      sort_keys=True, default=str))
+    text = json_text(value)  # an LLM response that is JSON is indented too
+    if text is None:
+        return format_html('<pre class="npc-text">{}</pre>', value)
+    return format_html('<pre class="npc-json">{}</pre>', text)
 
 
 def _is_key(field, value) -> bool:
@@ -51,14 +46,31 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [item for item in value if _is_key(target, item)], attr)
 
 
-class ConsoleAdmin(admin.ModelAdmin):
-    """A changelist that never runs `COUNT(*)` over its table and never computes facets."""
+class ChangedColumnsModelAdmin(admin.ModelAdmin):
+    """Below the audit mixin: a change made through a `SharedRowForm` writes only the columns the
+    person changed (the engine's increments in between are never reverted)."""
+
+    def save_model(self, request, obj, form, change):
+        if change and isinstance(form, SharedRowForm):
+            save_changed_columns(obj, form.changed_columns())
+        else:
+            super().save_model(request, obj, form, change)
+
+
+class ConsoleAdmin(AuditedAdminMixin, StrictLookupsMixin, ChangedColumnsModelAdmin):
+    """A changelist that never runs `COUNT(*)` over its table and never computes facets.
+
+    It filters by what its filters show and nothing else (npcadmin/admin_filters.py), and
+    records every save and delete in the audit trail (npcadmin/audit.py).
+    """
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     list_max_show_all = 200
+    # Rows rendered with the per-column work done once per page (npcadmin/templatetags/fast_admin_list.py).
+    change_list_template = "admin/fast_change_list.html"
 
     class Media:
         css = {"all": ("npcs/console.css",)}
@@ -80,14 +92,8 @@ class ConsoleAdmin(admin.ModelAdmin):
 
 
 class SharedRowAdmin(ConsoleAdmin):
-    """The admin of a row the engine also writes: its form is a `SharedRowForm` (token, lock timeout)
-    and a change writes only the columns the person changed; engine-owned columns are read-only."""
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            save_changed_columns(obj, form.changed_columns())
-        else:
-            super().save_model(request, obj, form, change)
+    """The admin of a row the engine also writes: its form is a `SharedRowForm` (token, lock timeout,
+    changed columns only) and engine-owned columns are read-only; a lock wait becomes a message."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -10,9 +10,9 @@ on their index, so a re-run adds only the NPCs that are missing and never duplic
 
 Extension hooks (for other apps' demo data)
 -------------------------------------------
-After the global data is committed, `seed_demo` imports each module of `HOOK_MODULES`
-(`worlds.demo`, `analytics.demo`); a module that is not installed is skipped. A module that
-exists must define::
+After the global data is committed, `seed_demo` calls every hook registered with
+`npcadmin.demo` (each app's `demo.py`, found by `autodiscover_modules("demo")`; today
+`worlds.demo` and `analytics.demo`). A hook is registered with `@npcadmin.demo.register`::
 
     def seed_demo(*, npcs: list[NPC], reset: bool, rng_seed: int, progress) -> None
 
@@ -33,7 +33,6 @@ error, runs the remaining hooks and exits non-zero.
 from npcs.demo.seeding import (
     DEFAULT_SEED,
     DEMO_NOTE,
-    HOOK_MODULES,
     DemoLogin,
     DemoWorldError,
     HookResult,
@@ -50,7 +49,6 @@ from npcs.demo.seeding import (
 __all__ = [
     "DEFAULT_SEED",
     "DEMO_NOTE",
-    "HOOK_MODULES",
     "DemoLogin",
     "DemoWorldError",
     "HookResult",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 import secrets
 import time
 from collections import Counter, defaultdict
@@ -17,13 +16,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from npcadmin import demo as demo_registry
 from npcs import partitions
 from npcs.demo import world
 from npcs.models import NPC, NPCAlliance, NPCWorldState
 
 DEMO_NOTE = "Demo NPC created by `manage.py seed_demo`; `seed_demo --reset` deletes it."
 DEFAULT_SEED = 2025
-HOOK_MODULES = ("worlds.demo", "analytics.demo")
 CHUNK = 50  # NPCs whose histories are generated and copied together (bounds memory, paces the bar)
 ADVISORY_LOCK = 0x5EED_DE30  # one seed_demo at a time per database
 
@@ -275,6 +274,9 @@ def _write(histories: list[world.History]) -> dict[str, int]:
         "npc_battle_history": [r for h in histories for r in h.battles],
         "npc_trade_history": [r for h in histories for r in h.trades],
     }
+    # Every month a memory is written in gets its partition first: none may wait in the default one.
+    partitions.ensure_months(sorted({partitions.month_start(r["occurred_at"].astimezone(datetime.UTC).date())
+                                     for r in rows["npc_memory"]}))
     pairs = [pair for h in histories for pair in h.messages]
     replies = [reply for _, reply in pairs if reply]
     ids = iter(_next_ids("npc_messages", len(pairs) + len(replies)))
@@ -389,32 +391,21 @@ def _count_npc_activity(npc_ids: list[int]) -> None:
 @dataclass(frozen=True)
 class HookResult:
     module: str
-    status: str  # "ran", "absent" (module not installed) or "failed"
+    status: str  # "ran" or "failed"
     error: str = ""
 
 
-def run_demo_hooks(*, reset: bool, rng_seed: int, note: Callable[[object], object] = lambda _: None,
-                   modules: Iterable[str] | None = None) -> list[HookResult]:
-    """Call `seed_demo(npcs=, reset=, rng_seed=, progress=)` of every hook module that exists.
+def run_demo_hooks(*, reset: bool, rng_seed: int, note: Callable[[object], object] = lambda _: None
+                   ) -> list[HookResult]:
+    """Call every app's registered demo hook (`npcadmin.demo`) as
+    `hook(npcs=, reset=, rng_seed=, progress=)`.
 
     `npcs` is the list of demo NPCs; `progress(x)` reports one step of a hook (a count or a
     message) through `note`. One failing hook does not stop the others; its error is returned.
     """
     npcs = list(demo_npcs().order_by("id"))
     results = []
-    for name in HOOK_MODULES if modules is None else modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name or name.startswith(f"{exc.name}."):  # the module (or its package) is not there
-                results.append(HookResult(name, "absent"))
-                continue
-            results.append(HookResult(name, "failed", f"{type(exc).__name__}: {exc}"))
-            continue
-        hook = getattr(module, "seed_demo", None)
-        if not callable(hook):
-            results.append(HookResult(name, "absent"))
-            continue
+    for name, hook in demo_registry.hooks():
         try:
             hook(npcs=npcs, reset=reset, rng_seed=rng_seed, progress=lambda step, name=name: note(f"{name}: {step}"))
         except Exception as exc:  # report and go on: the global demo data is already committed

@@ -1,4 +1,5 @@
-"""The runtime page: the engine's Redis seen live, with its few safe operations (staff only).
+"""The runtime page: the engine's Redis seen live (`view_runtime`), with its few safe operations
+(`operate_runtime`: hidden from and refused to everyone else, the analyst included).
 
 Every view answers when Redis is down or slow: reads render a "Redis unavailable" banner,
 actions redirect back with an error message. Nothing here can turn an outage into a 500.
@@ -9,12 +10,12 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from npcadmin.access import allowed, requires
 from npcs.runtime import keys, sync
 from npcs.runtime.client import RuntimeUnavailable
 from npcs.runtime.forms import ConfirmForm, PurgeForm, QueuedDecisionForm, RequeueForm
@@ -29,12 +30,19 @@ from npcs.runtime.selectors import (
     unavailable_snapshot,
     with_npc_names,
 )
-from npcs.runtime.services import runtime_notify_change
+from npcs.runtime.services import (
+    runtime_llm_cache_flush,
+    runtime_queue_drop,
+    runtime_queue_purge,
+    runtime_queue_requeue,
+    runtime_ratelimit_reset,
+)
 from npcs.runtime.sync import SyncRuntime
 
 logger = logging.getLogger(__name__)
 
 QUEUE_PAGE_SIZE = 50
+MAX_QUEUE_OFFSET = 2**31  # ?offset=10^30 is the end of any queue, not a Redis range error
 NPC_ROWS_LIMIT = 1000
 
 
@@ -51,41 +59,43 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return redirect(default)
 
 
-@staff_member_required
+@requires("view_runtime")
 def overview(request: HttpRequest) -> HttpResponse:
     try:
         snapshot = sync.run(runtime_snapshot)
     except RuntimeUnavailable as exc:
         snapshot = unavailable_snapshot(exc)
     snapshot = with_npc_names(snapshot, npc_names(snapshot_npc_ids(snapshot)))
-    return render(request, "npcs/runtime/overview.html", {
+    return render(request, "runtime/overview.html", {
         "snapshot": snapshot, "priorities": keys.PRIORITIES, "ws_path": "/ws/runtime/",
+        "can_operate": allowed(request.user, "operate_runtime"),
     })
 
 
-@staff_member_required
+@requires("view_runtime")
 def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
     try:
-        offset = max(0, int(request.GET.get("offset", 0)))
+        offset = min(max(0, int(request.GET.get("offset", 0))), MAX_QUEUE_OFFSET)
     except ValueError:
         offset = 0
     runtime = SyncRuntime()
-    context = {"priority": priority, "priorities": keys.PRIORITIES, "offset": offset, "page_size": QUEUE_PAGE_SIZE}
+    context = {"priority": priority, "priorities": keys.PRIORITIES, "offset": offset, "page_size": QUEUE_PAGE_SIZE,
+               "can_operate": allowed(request.user, "operate_runtime")}
     try:
         (depth,) = runtime.queue_depths([priority])
         items = runtime.peek(priority, start=offset, count=QUEUE_PAGE_SIZE)
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-        return render(request, "npcs/runtime/queue.html", context)
+        return render(request, "runtime/queue.html", context)
     context.update({
         "depth": depth, "rows": name_rows([decision_row(i) for i in items], npc_names(i.npc_id for i in items)),
         "previous_offset": max(0, offset - QUEUE_PAGE_SIZE) if offset else None,
         "next_offset": offset + QUEUE_PAGE_SIZE if offset + QUEUE_PAGE_SIZE < depth.depth else None,
     })
-    return render(request, "npcs/runtime/queue.html", context)
+    return render(request, "runtime/queue.html", context)
 
 
-@staff_member_required
+@requires("operate_runtime")
 @require_POST
 def queue_requeue(request: HttpRequest) -> HttpResponse:
     form = RequeueForm(request.POST)
@@ -94,21 +104,19 @@ def queue_requeue(request: HttpRequest) -> HttpResponse:
         return _back(request, "runtime:overview")
     data = form.cleaned_data
     try:
-        moved = SyncRuntime().requeue(data["member"], from_priority=data["priority"], to_priority=data["to_priority"])
+        moved = runtime_queue_requeue(member=data["member"], from_priority=data["priority"],
+                                      to_priority=data["to_priority"], by_user=request.user)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if moved:
-        logger.info("runtime: %s moved a decision from priority %s to %s", request.user, data["priority"],
-                    data["to_priority"])
         messages.success(request, f"Moved one decision from priority {data['priority']} to {data['to_priority']}.")
-        runtime_notify_change()
     else:
         messages.warning(request, "That decision is no longer queued (the engine probably took it).")
     return _back(request, "runtime:overview")
 
 
-@staff_member_required
+@requires("operate_runtime")
 @require_POST
 def queue_drop(request: HttpRequest) -> HttpResponse:
     form = QueuedDecisionForm(request.POST)
@@ -117,21 +125,18 @@ def queue_drop(request: HttpRequest) -> HttpResponse:
         return _back(request, "runtime:overview")
     data = form.cleaned_data
     try:
-        dropped = SyncRuntime().drop(data["member"], priority=data["priority"])
+        dropped = runtime_queue_drop(member=data["member"], priority=data["priority"], by_user=request.user)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if dropped:
-        logger.info("runtime: %s dropped a decision of priority %s: %s", request.user, data["priority"],
-                    data["member"][:200])
         messages.success(request, f"Dropped one decision from priority {data['priority']}.")
-        runtime_notify_change()
     else:
         messages.warning(request, "That decision is no longer queued (the engine probably took it).")
     return _back(request, "runtime:overview")
 
 
-@staff_member_required
+@requires("operate_runtime")
 def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
     """GET: how many decisions would go, and a confirmation; POST: drop exactly those."""
     runtime = SyncRuntime()
@@ -140,24 +145,23 @@ def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
         if request.method == "POST":
             form = PurgeForm(request.POST)
             if form.is_valid():
-                dropped = runtime.purge(priority, queued_up_to=form.cleaned_data["queued_up_to"])
-                logger.info("runtime: %s purged %d decisions of priority %s", request.user, dropped, priority)
+                dropped = runtime_queue_purge(priority=priority, queued_up_to=form.cleaned_data["queued_up_to"],
+                                              by_user=request.user, runtime=runtime)
                 messages.success(request, f"Purged {dropped} decision{'s' if dropped != 1 else ''} "
                                           f"from priority {priority}.")
-                runtime_notify_change()
                 return redirect("runtime:overview")
         (depth,) = runtime.queue_depths([priority])
         newest = runtime.newest_score(priority)
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-        return render(request, "npcs/runtime/confirm_purge.html", context)
+        return render(request, "runtime/confirm_purge.html", context)
     if request.method != "POST":
         form = PurgeForm(initial={"queued_up_to": repr(newest) if newest is not None else "0"})
     context.update({"form": form, "depth": depth, "newest": newest})
-    return render(request, "npcs/runtime/confirm_purge.html", context)
+    return render(request, "runtime/confirm_purge.html", context)
 
 
-@staff_member_required
+@requires("view_runtime")
 def npcs(request: HttpRequest) -> HttpResponse:
     runtime = SyncRuntime()
     context: dict = {}
@@ -166,7 +170,7 @@ def npcs(request: HttpRequest) -> HttpResponse:
         states = runtime.cached_npc_states(limit=NPC_ROWS_LIMIT)
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-        return render(request, "npcs/runtime/npcs.html", context)
+        return render(request, "runtime/npcs.html", context)
     rows = npc_runtime_rows(active, states)
     context.update({
         "rows": [{"row": r, "npc_url": npc_admin_url(r.npc_id),
@@ -177,27 +181,25 @@ def npcs(request: HttpRequest) -> HttpResponse:
         "differing_count": sum(1 for r in rows if r.differences),
         "limit": NPC_ROWS_LIMIT,
     })
-    return render(request, "npcs/runtime/npcs.html", context)
+    return render(request, "runtime/npcs.html", context)
 
 
-@staff_member_required
+@requires("operate_runtime")
 @require_POST
 def ratelimit_reset(request: HttpRequest, npc_id: int) -> HttpResponse:
     try:
-        reset = SyncRuntime().reset_rate_limit(npc_id)
+        reset = runtime_ratelimit_reset(npc_id=npc_id, by_user=request.user)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
     if reset:
-        logger.info("runtime: %s reset the LLM rate limit of NPC %s", request.user, npc_id)
         messages.success(request, f"Reset the LLM rate limit of NPC {npc_id}.")
-        runtime_notify_change()
     else:
         messages.info(request, f"NPC {npc_id} had no open rate-limit window.")
     return _back(request, "runtime:overview")
 
 
-@staff_member_required
+@requires("operate_runtime")
 def llm_cache_flush(request: HttpRequest) -> HttpResponse:
     runtime = SyncRuntime()
     context: dict = {}
@@ -205,14 +207,12 @@ def llm_cache_flush(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             form = ConfirmForm(request.POST)
             if form.is_valid():
-                deleted = runtime.flush_llm_cache()
-                logger.info("runtime: %s flushed %d cached LLM responses", request.user, deleted)
+                deleted = runtime_llm_cache_flush(by_user=request.user, runtime=runtime)
                 messages.success(request, f"Flushed {deleted} cached LLM response{'s' if deleted != 1 else ''}.")
-                runtime_notify_change()
                 return redirect("runtime:overview")
         else:
             form = ConfirmForm()
         context.update({"form": form, "stats": runtime.llm_cache_stats()})
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
-    return render(request, "npcs/runtime/confirm_flush.html", context)
+    return render(request, "runtime/confirm_flush.html", context)

@@ -20,7 +20,7 @@ def analyst(django_user_model):
     from django.contrib.auth.models import Permission
 
     user = django_user_model.objects.create_user("ana", "ana@example.com", "analyst-pass-123", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_dashboards", content_type__app_label="analytics"))
+    user.user_permissions.add(Permission.objects.get(codename="view_analytics", content_type__app_label="npcadmin"))
     return user
 
 

@@ -124,9 +124,13 @@ def test_demo_seed_is_idempotent_and_rolled_up(raw_sql):
     states = [NPCWorldStateFactory(world_id="demo") for _ in range(3)]
     messages = []
     rows = demo.seed_demo(npcs=[s.npc for s in states], reset=False, rng_seed=1, progress=messages.append, days=2)
-    assert rows == 3 * 48 and messages
-    again = demo.seed_demo(npcs=[s.npc for s in states], reset=False, rng_seed=1, progress=None, days=2)
-    assert again == rows
+    assert rows == 3 * (48 + 1) and messages  # hourly back from the current minute, both ends included
+    again = demo.seed_demo(npcs=[s.npc for s in states], reset=False, rng_seed=1, progress=messages.append, days=2)
+    assert again == 0 and "reused" in messages[-1]  # a second `make run` keeps recent samples
+    newcomer = NPCWorldStateFactory(world_id="demo")  # one NPC without samples: regenerate them all
+    assert demo.seed_demo(npcs=[s.npc for s in [*states, newcomer]], reset=False, rng_seed=1, days=2) == 4 * 49
+    demo.seed_demo(npcs=[s.npc for s in states], reset=True, rng_seed=1, days=2)
+    rows = 3 * 49
     assert raw_sql("SELECT count(*) FROM npc_metrics") == [(rows,)]
     assert raw_sql("SELECT sum(samples) FROM npc_metrics_hourly") == [(rows,)]
     assert rollup.dirty_hours() == []
@@ -139,3 +143,20 @@ def test_ingest_accepts_quoted_fields_and_crlf_line_ends(tmp_path, raw_sql):
     path.write_bytes(b'npc_id,time,world_id\r\n5,"2026-11-02T10:00:00+00:00","demo"\r\n6,2026-11-02T10:00:00Z,demo\r\n')
     assert "loaded 2 rows" in run("ingest_metrics", str(path))
     assert raw_sql("SELECT npc_id, world_id FROM npc_metrics ORDER BY npc_id") == [(5, "demo"), (6, "demo")]
+
+
+def test_demo_samples_reach_the_current_minute_and_world_states_carry_the_latest_rank(raw_sql):
+    from django.utils import timezone
+
+    from npcs.models import NPCWorldState
+
+    states = [NPCWorldStateFactory(world_id="demo", total_population=p) for p in (100, 5000, 900_000)]
+    others = [NPCWorldStateFactory(world_id="demo", total_population=p) for p in (10**7, 1)]  # no samples
+    demo.seed_demo(npcs=[s.npc for s in states], rng_seed=3, days=1)
+    (latest,), = raw_sql("SELECT max(time) FROM npc_metrics")
+    assert timezone.now() - latest < datetime.timedelta(minutes=2)  # "last hour" has data
+    ranks = dict(NPCWorldState.objects.filter(world_id="demo").values_list("npc_id", "rank"))
+    sampled = dict(raw_sql("SELECT DISTINCT ON (npc_id) npc_id, rank FROM npc_metrics ORDER BY npc_id, time DESC"))
+    assert sampled == {s.npc_id: ranks[s.npc_id] for s in states}  # metrics and world state agree
+    assert ranks[others[0].npc_id] == 1 and ranks[others[1].npc_id] == 5  # the unsampled NPCs rank too
+    assert sorted(ranks.values()) == [1, 2, 3, 4, 5]

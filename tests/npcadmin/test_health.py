@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import time
 from unittest import mock
@@ -37,6 +36,19 @@ def no_probe_cache():
     with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=0):
         yield
     health._cached.clear()
+
+
+@pytest.fixture
+def registered():
+    """Register checks for one test, then take them out of the registry again."""
+    names = []
+
+    def add(func, name):
+        health.register(func, name=name)
+        names.append(name)
+
+    yield add
+    health._registered[:] = [c for c in health._registered if c.name not in names]
 
 
 @pytest.fixture
@@ -98,11 +110,11 @@ def test_separate_runtime_redis_is_checked_on_its_own():
     assert [(r.name, r.status) for r in results] == [("redis:cache", "ok"), ("redis:runtime", "error")]
 
 
-def test_a_hung_check_is_reported_as_timed_out_without_waiting_for_it():
-    with override_settings(NPCADMIN_HEALTH_CHECKS=["tests.npcadmin.test_health.hung_check"]):
-        started = time.monotonic()
-        out, error = run_command("--timeout", "0.5", "--only", "hung", "--only", "database:default")
-        elapsed = time.monotonic() - started
+def test_a_hung_check_is_reported_as_timed_out_without_waiting_for_it(registered):
+    registered(hung_check, "hung_check")
+    started = time.monotonic()
+    out, error = run_command("--timeout", "0.5", "--only", "hung", "--only", "database:default")
+    elapsed = time.monotonic() - started
     assert elapsed < 2
     assert error is not None
     assert "hung_check: timed out after 0.5 s" in out
@@ -121,47 +133,23 @@ def test_a_hung_world_database_does_not_hide_the_other_worlds():
     assert results["database:world_testworld"].status == "ok"
 
 
-def test_a_check_that_raises_is_an_error_not_a_crash():
-    with override_settings(NPCADMIN_HEALTH_CHECKS=["tests.npcadmin.test_health.broken_check"]):
-        results = health.run_checks([c for c in health.all_checks() if c.name == "broken_check"])
+def test_a_check_that_raises_is_an_error_not_a_crash(registered):
+    registered(broken_check, "broken_check")
+    results = health.run_checks([c for c in health.all_checks() if c.name == "broken_check"])
     assert results[0].status == "error" and "RuntimeError: boom" in results[0].message
 
 
-def test_registered_checks_join_the_run():
-    health.register(lambda: health.CheckResult("runtime:queue", health.WARNING, "deep"), name="runtime:queue")
-    try:
-        assert "runtime:queue" in [c.name for c in health.all_checks()]
-    finally:
-        health._registered[:] = [c for c in health._registered if c.name != "runtime:queue"]
+def test_registered_checks_join_the_run(registered):
+    registered(lambda: health.CheckResult("runtime:queue", health.WARNING, "deep"), "runtime:queue")
+    assert "runtime:queue" in [c.name for c in health.all_checks()]
 
 
-def test_missing_future_partitions_are_an_error(monkeypatch):
-    monkeypatch.setattr(health.timezone, "now", lambda: datetime.datetime(2099, 1, 15, tzinfo=datetime.UTC))
-    result = health.check_memory_partitions()
-    assert result.status == "error"
-    assert "2099-01" in result.message and "memory_partitions" in result.message
-
-
-def test_rows_in_default_partition_are_a_warning(raw_sql):
-    raw_sql("INSERT INTO npc_memory (world_id, memory_type, event_data, occurred_at) "
-            "VALUES ('demo', 'battle', '{}', '2099-06-01')")
-    assert health.check_memory_partitions().status == "warning"
-
-
-def test_metrics_freshness_lag_and_fallback(raw_sql):
-    """On the analytics app's own tables (the native fallback here: no TimescaleDB)."""
-    timescale = health.check_timescaledb()
-    assert timescale.status == "ok" and "fallback" in timescale.message
-    raw_sql("TRUNCATE npc_metrics, npc_metrics_hourly")
-    assert health.check_metrics_freshness().message == "no metrics ingested yet"
-    raw_sql("INSERT INTO npc_metrics (time, npc_id, world_id) VALUES (now(), 1, 'demo')")
-    assert health.check_metrics_freshness().status == "error"  # samples, empty aggregate
-    raw_sql("INSERT INTO npc_metrics_hourly (hour, npc_id, world_id) "
-            "VALUES (date_trunc('hour', now()) - interval '6 hours', 1, 'demo')")
-    stale = health.check_metrics_freshness()
-    assert stale.status == "error" and "behind" in stale.message
-    raw_sql("INSERT INTO npc_metrics_hourly (hour, npc_id, world_id) VALUES (date_trunc('hour', now()), 1, 'demo')")
-    assert health.check_metrics_freshness().status == "ok"
+def test_each_app_registers_its_own_checks_from_its_health_module():
+    """Discovered from `<app>/health.py`, once each, after the infrastructure's own checks."""
+    names = [c.name for c in health.all_checks()]
+    for name in ("memory_partitions", "redis:runtime", "timescaledb", "metrics_hourly"):
+        assert names.count(name) == 1
+        assert names.index("channels") < names.index(name)
 
 
 def test_healthz_is_public_cheap_and_secret_free(client):
@@ -175,17 +163,23 @@ def test_healthz_is_public_cheap_and_secret_free(client):
     assert settings.SECRET_KEY not in text and "postgres://" not in text
 
 
-def test_healthz_full_runs_every_check(client):
-    body = client.get("/healthz?full=1").json()
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("ops-health", password="x" * 12, is_staff=True))
+    return client
+
+
+def test_healthz_full_runs_every_check(staff_client):
+    body = staff_client.get("/healthz?full=1").json()
     names = {c["name"] for c in body["checks"]}
     assert {"database:world_demo", "channels", "memory_partitions"} <= names
 
 
 @pytest.mark.faults
-def test_healthz_probe_is_degraded_not_down_when_redis_is_down(client):
+def test_healthz_probe_is_degraded_not_down_when_redis_is_down(staff_client):
     with override_settings(REDIS_URL=DEAD_REDIS):
-        response = client.get("/healthz")
-        full = client.get("/healthz?full=1")
+        response = staff_client.get("/healthz")
+        full = staff_client.get("/healthz?full=1")
     assert response.status_code == 200 and response.json()["status"] == "degraded"
     assert full.status_code == 503 and full.json()["status"] == "error"
 
@@ -203,11 +197,63 @@ def test_healthz_probe_is_503_when_the_global_database_is_down(client):
 
 
 @pytest.mark.faults
-def test_healthz_full_is_503_when_a_world_is_down_and_redacts(client, world_db_down):
-    response = client.get("/healthz?full=1")
+def test_healthz_full_is_503_when_a_world_is_down_and_redacts(staff_client, world_db_down):
+    response = staff_client.get("/healthz?full=1")
     assert response.status_code == 503
     world = next(c for c in response.json()["checks"] if c["name"] == "database:world_demo")
     assert world["status"] == "error"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "not-staff", "wrong-token"])
+def test_healthz_full_is_refused_without_staff_or_the_token(client, django_user_model, who):
+    headers = {}
+    if who == "not-staff":
+        client.force_login(django_user_model.objects.create_user("player", password="x" * 12))
+    if who == "wrong-token":
+        headers["X-Health-Token"] = "guess"
+    with override_settings(NPCADMIN_HEALTH_TOKEN="s3cret-token"):
+        response = client.get("/healthz?full=1", headers=headers)
+    assert response.status_code == 403
+    assert "checks" not in response.json()
+    assert client.get("/healthz").status_code == 200  # the probe stays open
+
+
+def test_healthz_full_with_no_token_configured_refuses_an_empty_header(client):
+    with override_settings(NPCADMIN_HEALTH_TOKEN=""):
+        assert client.get("/healthz?full=1", headers={"X-Health-Token": ""}).status_code == 403
+
+
+@pytest.mark.faults
+def test_healthz_full_by_token_hides_hosts_and_ports(client, staff_client):
+    dead = "redis://127.0.0.1:6390/0"
+    with override_settings(NPCADMIN_HEALTH_TOKEN="s3cret-token", REDIS_URL=dead):
+        staff = staff_client.get("/healthz?full=1").content.decode()
+        health._cached.clear()
+        client.logout()
+        response = client.get("/healthz?full=1", headers={"X-Health-Token": "s3cret-token"})
+    assert "6390" in staff  # staff see where the failure is
+    assert response.status_code == 503
+    redis = next(c for c in response.json()["checks"] if c["name"] == "redis:cache")
+    assert redis["status"] == "error" and redis["message"]
+    text = response.content.decode()
+    assert "127.0.0.1" not in text and "6390" not in text
+
+
+@pytest.mark.parametrize("message", [
+    "Error 111 connecting to 127.0.0.1:6390. Connection refused.",
+    'connection to server at "db.internal" (10.1.2.3), port 5432 failed',
+    'connection to server on socket "/run/postgresql/.s.PGSQL.5432" failed',
+    "Error connecting to cache.internal:6379",
+    "Error 111 connecting to [::1]:6379.",
+    "Error 2 connecting to unix socket: /srv/redis/redis.sock.",
+])
+def test_hide_addresses_removes_hosts_ports_and_paths(message):
+    from npcadmin.views import hide_addresses
+
+    hidden = hide_addresses(message)
+    for leak in ("127.0.0.1", "6390", "db.internal", "10.1.2.3", "5432", "/run/", "cache.internal", "6379",
+                 "::1", "/srv/"):
+        assert leak not in hidden, hidden
 
 
 def test_redact_strips_credentials():

@@ -243,3 +243,27 @@ def test_restore_the_template_the_engine_wrote_before_the_first_console_change(a
     assert admin_client.post(url, {"before": "1"}).status_code == 302
     npc.refresh_from_db()
     assert npc.behavior_template == original and npc.version == 3
+
+
+def test_an_analyst_with_view_permission_sees_the_templates_weights_lists_and_extra_keys(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from npcadmin.access import roles_sync
+
+    roles_sync()
+    analyst = django_user_model.objects.create_user("ana", password="analyst-pass-123", is_staff=True)
+    analyst.groups.add(Group.objects.get(name="analyst"))
+    npc = NPCFactory(behavior_template={"aggression": 0.88, "economy": 0.25, "diplomacy": 0.5, "risk_tolerance": 0.1,
+                                        "patience": 0.7, "adaptability": 0.3, "building_priority": ["barracks", "wall"],
+                                        "goals": ["conquer"], "secret_sauce": 3})
+    client.force_login(analyst)
+    response = client.get(reverse("admin:npcs_npc_change", args=[npc.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="aggression"' not in html  # read-only: no editable input
+    assert re.search(r'<input type="range"[^>]*value="0.88" disabled', html)
+    assert html.count("npc-weight-readonly") == 6
+    assert "<li>barracks</li><li>wall</li>" in html and "<li>conquer</li>" in html
+    assert "secret_sauce" in html
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert "None" not in [r.strip() for r in readonly], readonly

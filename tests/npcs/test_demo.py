@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
 import types
 from io import StringIO
 
@@ -13,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from npcadmin import demo as demo_registry
 from npcs import demo, models, partitions
 from npcs.choices import BEHAVIOR_WEIGHTS, Personality
 from npcs.demo import seeding, world
@@ -30,11 +30,14 @@ TABLES = {
 }
 
 
+registered_hooks = demo_registry.hooks  # the real registry, before `isolated` empties it
+
+
 @pytest.fixture(autouse=True)
 def isolated(settings, tmp_path, monkeypatch):
     """The demo password goes to a temporary data dir; other apps' hooks stay out of these tests."""
     settings.NPCADMIN_DATA_DIR = tmp_path
-    monkeypatch.setattr(seeding, "HOOK_MODULES", ())
+    monkeypatch.setattr(demo_registry, "hooks", list)
     return tmp_path
 
 
@@ -144,6 +147,11 @@ def test_decisions_mix_llm_and_rules_with_plausible_latencies():
     assert not rules.filter(llm_prompt__isnull=False).exists()
     overruled = [d for d in llm if d.final_decision["action"] != d.rule_based_recommendation["action"]]
     assert overruled
+    from npcs.mind.traces import with_departed
+
+    departed = with_departed(models.NPCDecision.objects.all()).filter(departed=True).count()
+    assert 0.10 <= departed / models.NPCDecision.objects.count() <= 0.60  # the dashboards' "departed" rate
+    assert with_departed(rules).filter(departed=True).exists()  # the "rules, overridden" path has rows
     measured = models.NPCDecision.objects.filter(outcome_measured=True).count()
     assert measured > models.NPCDecision.objects.count() / 2
 
@@ -300,9 +308,8 @@ def test_hooks_are_called_and_failures_reported(monkeypatch):
         raise ValidationError("no villages table")
 
     bad.seed_demo = explode
-    monkeypatch.setitem(sys.modules, "demo_hook_good", good)
-    monkeypatch.setitem(sys.modules, "demo_hook_bad", bad)
-    monkeypatch.setattr(seeding, "HOOK_MODULES", ("demo_hook_good", "demo_hook_absent", "demo_hook_bad"))
+    monkeypatch.setattr(demo_registry, "hooks", lambda: [("demo_hook_good", good.seed_demo),
+                                                          ("demo_hook_bad", bad.seed_demo)])
 
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="demo_hook_bad"):
@@ -318,9 +325,13 @@ def test_hooks_are_called_and_failures_reported(monkeypatch):
     assert models.NPC.objects.count() == 3  # the global data was committed before the hooks ran
 
 
-def test_hook_results_name_absent_modules():
-    results = demo.run_demo_hooks(reset=False, rng_seed=1, modules=("npcs.no_such_module",))
-    assert results == [demo.HookResult("npcs.no_such_module", "absent")]
+def test_apps_register_their_demo_hooks_from_their_demo_module():
+    """Found by autodiscover_modules("demo"), not by module names in strings."""
+    import analytics.demo
+    import worlds.demo
+
+    assert dict(registered_hooks()) == {"worlds.demo": worlds.demo.seed_demo,
+                                           "analytics.demo": analytics.demo.seed_demo}
 
 
 def test_non_demo_npcs_with_a_demo_name_are_left_alone():
@@ -365,3 +376,26 @@ def test_refuses_production_settings(settings):
     with pytest.raises(CommandError, match="production"):
         seed()
     assert not models.NPC.objects.exists()
+
+
+def test_every_month_a_memory_is_written_in_gets_its_partition(monkeypatch):
+    """The seed creates the months of the rows it writes, not the months it expects to write."""
+    from npcs.demo import world
+
+    monkeypatch.setattr(world, "HISTORY_DAYS", 1)  # the up-front guess now covers ~1 month of ~3
+    seed()
+    months = {m for (m,) in sql("SELECT DISTINCT date_trunc('month', occurred_at AT TIME ZONE 'UTC') FROM npc_memory")}
+    assert len(months) >= 3
+    assert partitions.default_partition_rows() == 0
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the checks run on connections of their own
+def test_a_fresh_install_with_demo_data_passes_the_strict_health_check(redis_client, monkeypatch):
+    monkeypatch.setattr(seeding, "HOOK_MODULES", ("worlds.demo", "analytics.demo"))  # the whole demo, as installed
+    seed()
+    out = StringIO()
+    try:
+        call_command("healthcheck", "--strict", stdout=out, stderr=StringIO())
+    finally:
+        print(out.getvalue())  # which check failed, in the test's output
+    assert "memory_partitions" in out.getvalue()

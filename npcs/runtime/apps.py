@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class RuntimeConfig(AppConfig):
+    """The engine's Redis (the spec's "Redis Cache"): key schema, client, live pages, commands."""
+
+    name = "npcs.runtime"
+    label = "runtime"
+    verbose_name = "Runtime (Redis)"

@@ -1,1 +1,0 @@
-"""Pages of the global NPC database beyond the admin (one module per area)."""
