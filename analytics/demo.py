@@ -38,7 +38,8 @@ def seed_demo(
         npc_ids = [getattr(npc, "pk", npc) for npc in npcs]
     metrics_delete(npc_ids=None if reset else npc_ids)
     say(f"metrics: {days} days of hourly samples")
-    _, rows = metrics_generate(days=days, interval=DEMO_INTERVAL, npc_ids=npc_ids, rng_seed=rng_seed)
+    _, rows, _ = metrics_generate(days=days, interval=DEMO_INTERVAL, npc_ids=npc_ids, rng_seed=rng_seed,
+                                 refresh=False)
     result = metrics_hourly_refresh()
-    say(f"metrics: {rows} samples, {result.rows} hourly rows rolled up")
+    say(f"metrics: {rows} samples; {result.describe()}")
     return rows
