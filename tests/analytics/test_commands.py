@@ -136,7 +136,8 @@ def test_demo_seed_is_idempotent_and_rolled_up(raw_sql):
     assert raw_sql("SELECT sum(samples) FROM npc_metrics_hourly_by_world") == [(rows,)]
     assert rollup.dirty_hours() == []
     # One sample an hour: the seed's total_wood_produced is then exactly wood produced.
-    assert raw_sql("SELECT bool_and(total_wood_produced = avg_wood_production) FROM npc_metrics_hourly_by_world") == [(True,)]
+    assert raw_sql("SELECT bool_and(total_wood_produced = avg_wood_production) "
+                   "FROM npc_metrics_hourly_by_world") == [(True,)]
 
 
 def test_ingest_accepts_quoted_fields_and_crlf_line_ends(tmp_path, raw_sql):

@@ -19,7 +19,8 @@ def test_metrics_freshness_lag_and_fallback(native_only, raw_sql):
             "VALUES (date_trunc('hour', now()) - interval '6 hours', 1, 'demo')")
     stale = health.check_metrics_freshness()
     assert stale.status == "error" and "behind" in stale.message
-    raw_sql("INSERT INTO npc_metrics_hourly_by_world (hour, npc_id, world_id) VALUES (date_trunc('hour', now()), 1, 'demo')")
+    raw_sql("INSERT INTO npc_metrics_hourly_by_world (hour, npc_id, world_id) "
+            "VALUES (date_trunc('hour', now()), 1, 'demo')")
     assert health.check_metrics_freshness().status == "ok"
 
 
@@ -32,15 +33,19 @@ def test_timescaledb_health_reads_the_watermark_and_the_policy_jobs(timescale_on
 
     from analytics.services import metrics_hourly_refresh
 
-    old = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=2)
-    raw_sql("INSERT INTO npc_metrics (time, npc_id, world_id) VALUES (%s, 1, 'w'), (now(), 1, 'w')", [old])
-    metrics_hourly_refresh(until=old + datetime.timedelta(hours=1))  # materialised up to `old` only
-    # The real-time view answers the newest hour, so max(hour) would say "fresh"; the watermark does not.
-    assert raw_sql("SELECT max(hour) >= date_trunc('hour', now()) FROM npc_metrics_hourly_by_world") == [(True,)]
+    raw_sql("INSERT INTO npc_metrics (time, npc_id, world_id) "
+            "VALUES (now(), 1, 'w'), (now() - interval '2 hours', 1, 'w')")
+    metrics_hourly_refresh()  # materialises every complete hour; the current one stays real-time
+    fresh = health.check_metrics_freshness()
+    assert fresh.status == "ok" and "materialised" in fresh.message, fresh.message
+    # Samples 5 hours past the watermark: the real-time view's max(hour) shows them (it would say
+    # "fresh"), the materialisation does not.
+    raw_sql("INSERT INTO npc_metrics (time, npc_id, world_id) VALUES (now() + interval '5 hours', 1, 'w')")
+    assert raw_sql("SELECT max(hour) > now() + interval '4 hours' FROM npc_metrics_hourly_by_world") == [(True,)]
     stale = health.check_metrics_freshness()
-    assert stale.status == "error" and "behind" in stale.message and "materialised" in stale.message
-    metrics_hourly_refresh()
-    assert health.check_metrics_freshness().status == "ok"
+    assert stale.status == "error" and "behind" in stale.message, stale.message
+    assert timezone.now() - datetime.timedelta(hours=2) < \
+        datetime.datetime.fromisoformat(stale.details["latest_hour"]) + datetime.timedelta(hours=1)
 
     results = health.check_metrics_policies()
     jobs = dict(raw_sql("SELECT j.job_id, s.last_run_status FROM timescaledb_information.jobs j "

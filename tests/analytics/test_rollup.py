@@ -68,7 +68,8 @@ def test_refresh_recomputes_only_buckets_touched_since_the_last_one(native_only,
     assert rollup.dirty_hours() == [T0]
     result = metrics_hourly_refresh(now=NOW)
     assert result.buckets == 1
-    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly_by_world WHERE hour = %s AND npc_id = 1", [T0]) == [(250.0,)]
+    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly_by_world WHERE hour = %s AND npc_id = 1",
+                   [T0]) == [(250.0,)]
     assert raw_sql("SELECT avg_population FROM npc_metrics_hourly_by_world WHERE hour = %s", [T0 + H]) == [(-1.0,)]
     assert rollup.dirty_hours() == []
     assert metrics_hourly_refresh(now=NOW).buckets == 0
