@@ -28,14 +28,15 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0004_view_dashboards_moves_to_npcadmin"),
+        ("analytics", "0004_seed_npc_metrics_hourly"),
         ("npcs", "0001_initial"),
     ]
 
     operations = [
         migrations.RunPython(build, drop, elidable=False),
         RecordSchemaVersion(
-            "1.3.0", "npc_decisions_hourly: the hourly decisions rollup (counts, successes, latency buckets) "
-                     "and its dirty-hours trigger on npc_decisions",
-            "manage.py migrate analytics 0004_view_dashboards_moves_to_npcadmin",
+            "1.3.0", "npc_decisions_hourly, npc_decisions_world_hourly and their dirty-hour triggers on "
+                     "npc_decisions (one trigger call per engine INSERT)",
+            "manage.py migrate analytics 0004_seed_npc_metrics_hourly",
         ),
     ]

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             "DROP STATISTICS IF EXISTS npc_decisions_filters_stats",
         ),
         RecordSchemaVersion(
-            "1.2.2", "Extended statistics npc_decisions_filters_stats on npc_decisions (used_llm, world_id, "
+            "1.3.1", "Extended statistics npc_decisions_filters_stats on npc_decisions (used_llm, world_id, "
                      "decision_type): planner only, ANALYZE fills it",
             "manage.py migrate npcs 0009_schema_versions_recorded",
         ),
