@@ -11,6 +11,8 @@ MANAGE := .venv/bin/python manage.py
 BIND ?= 127.0.0.1
 PORT ?= 8000
 NPCS ?= 500
+# make serve / make loadtest: WORKERS ASGI processes (uvicorn) behind one port, one per core.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # make loadtest: USERS virtual game masters for DURATION seconds against the production server.
 USERS ?= 50
 DURATION ?= 300
@@ -30,16 +32,20 @@ $(UV):
 
 install: .venv/.synced
 
+# The login is the last line before the server starts (migrations and roles speak first, quietly).
+# A second run is fast: the demo world and its recent metric samples are reused.
 run: install
-	$(MANAGE) migrate_all
-	NPCADMIN_URL=http://$(BIND):$(PORT) $(MANAGE) seed_demo --npcs $(NPCS)
-	$(MANAGE) create_roles
-	$(MANAGE) collectstatic --no-input -v 0
+	@$(MANAGE) migrate_all -v 0
+	@$(MANAGE) create_roles -v 0
+	@$(MANAGE) collectstatic --no-input -v 0
 	@echo "Serving on http://$(BIND):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
-	.venv/bin/daphne -b $(BIND) -p $(PORT) npcadmin.asgi:application
+	@NPCADMIN_URL=http://$(BIND):$(PORT) $(MANAGE) seed_demo --npcs $(NPCS)
+	@.venv/bin/daphne -v 0 -b $(BIND) -p $(PORT) npcadmin.asgi:application
 
+# Production-style: WORKERS uvicorn processes share the port (docs/scaling.md sizes their pools).
 serve: install
-	.venv/bin/daphne -b $(BIND) -p $(PORT) npcadmin.asgi:application
+	.venv/bin/uvicorn npcadmin.asgi:application --host $(BIND) --port $(PORT) --workers $(WORKERS) \
+		--lifespan off --timeout-keep-alive 75
 
 test: install
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
@@ -48,11 +54,11 @@ test: install
 faults: install
 	.venv/bin/python -m pytest -m faults -q $(PYTEST_ARGS)
 
-# Production settings under daphne on loopback; fails on any non-200 answer. WRITE=docs/benchmarks.md
-# records the result there.
+# Production settings under WORKERS uvicorn processes on loopback; fails on any non-200 answer.
+# WRITE=docs/benchmarks.md records the result there.
 loadtest: install
 	$(MANAGE) migrate_all
-	.venv/bin/python bench/loadtest.py --serve --users $(USERS) --duration $(DURATION) \
+	.venv/bin/python bench/loadtest.py --serve --workers $(WORKERS) --users $(USERS) --duration $(DURATION) \
 		$(if $(WRITE),--write $(WRITE)) $(LOADTEST_URLS)
 
 lint: install

@@ -37,12 +37,39 @@ class Chart:
     def is_table(self) -> bool:
         return self.figure is None
 
+    @property
+    def headers(self) -> list[str]:
+        """The table's column titles, in words (the CSV keeps the raw column names)."""
+        return [column_title(c) for c in self.columns]
+
+
+# Columns whose generic title ("Npc id", "Llm share") would read badly; the rest are spelled out.
+COLUMN_TITLES = {
+    "npc_id": "NPC #", "world_id": "World", "name": "NPC", "avg_rank": "Rank", "bucket": "Time",
+    "llm_share": "LLM share", "llm_decisions": "LLM decisions", "llm_calls": "LLM calls",
+    "latency_p50": "Latency p50 (ms)", "latency_p95": "Latency p95 (ms)", "latency_p99": "Latency p99 (ms)",
+    "llm_latency_p50": "LLM latency p50 (ms)", "avg_confidence": "Average confidence",
+    "avg_prediction_accuracy": "Average prediction accuracy", "avg_profit_margin": "Average profit margin",
+    "production_rate": "Production per hour", "military_power": "Military power", "trust_score": "Trust",
+    "relationship_type": "Relationship", "message_type": "Message type", "total_wood_produced": "Total wood produced",
+    "trade": "Trade #", "kind": "Event", "label": "What happened",
+}
+# Ranks are positions: shown (and charted) as whole numbers, never "32.103".
+INTEGER_COLUMNS = {"rank", "avg_rank"}
+
+
+def column_title(column: str) -> str:
+    return COLUMN_TITLES.get(column) or column.replace("_", " ").capitalize()
+
 
 def _figure(fig: go.Figure, *, y_title: str = "", x_title: str = "") -> dict:
     fig.update_layout(
         margin={"l": 50, "r": 20, "t": 30, "b": 40}, height=340, hovermode="x unified",
         legend={"orientation": "h", "y": -0.3 if x_title else -0.2}, xaxis_title=x_title, yaxis_title=y_title,
     )
+    # Labels are never cut: the plot area shrinks to make room for long tick labels (names, types).
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     data = fig.to_plotly_json()
     data["layout"].pop("template", None)  # plotly.js's own default; keeps pages small
     return data
@@ -91,18 +118,10 @@ def overview_charts(series: list[dict], standings: list[dict], *, npc_url: str =
                          "hour) is in the CSV for comparison."),
         _line_chart("military", "Military power", series,
                     {"offensive_power": "offensive", "defensive_power": "defensive"}, y_title="power"),
-        _line_chart("rank", "Average rank of NPCs", series, {"avg_rank": "average rank"}, y_title="rank"),
     ]
     charts[1].columns.append("total_wood_produced")
-    by_personality: dict[str, list[float]] = defaultdict(list)
-    for row in standings:
-        if row["rank"] is not None:
-            by_personality[row["personality"] or "unknown"].append(row["rank"])
-    fig = go.Figure([go.Histogram(x=ranks, name=name, marker_color=PERSONALITY_COLOURS.get(name), nbinsx=30)
-                     for name, ranks in sorted(by_personality.items())])
-    fig.update_layout(barmode="stack", hovermode="closest")
-    charts.append(Chart("rank_distribution", "Rank distribution (latest hour of each NPC)", standings,
-                        ["npc_id", "name", "personality", "rank"], _figure(fig, x_title="rank", y_title="NPCs")))
+    # No "average rank" line: the mean of the positions 1..N of a world is (N + 1) / 2 whatever happens.
+    charts.append(rank_histograms(standings))
     columns = ["npc_id", "name", "personality", "tribe", "world_id", "rank", "population", "production_rate",
                "military_power"]
     links = {"name": npc_url} if npc_url else {}
@@ -110,6 +129,45 @@ def overview_charts(series: list[dict], standings: list[dict], *, npc_url: str =
     charts.append(Chart("bottom_npcs", "Bottom NPCs by population", list(reversed(standings[-10:])), columns,
                         links=links))
     return charts
+
+
+def rank_histograms(standings: list[dict]) -> Chart:
+    """Rank distribution, one panel per world (a rank is a position within one world), stacked by
+    personality; whole-number bins and ticks."""
+    worlds = sorted({row.get("world_id") or "" for row in standings if row["rank"] is not None})
+    traces = []
+    gap = 0.08
+    height = (1 - gap * (len(worlds) - 1)) / max(len(worlds), 1)
+    layout: dict = {}
+    shown: set[str] = set()
+    for index, world in enumerate(worlds):
+        axis = "" if index == 0 else str(index + 1)
+        by_personality: dict[str, list[int]] = defaultdict(list)
+        for row in standings:
+            if row["rank"] is not None and (row.get("world_id") or "") == world:
+                by_personality[row["personality"] or "unknown"].append(round(row["rank"]))
+        top = max((r for ranks in by_personality.values() for r in ranks), default=1)
+        size = max(1, math.ceil(top / 30))
+        for name, ranks in sorted(by_personality.items()):
+            traces.append(go.Histogram(
+                x=ranks, name=name, marker_color=PERSONALITY_COLOURS.get(name, OTHER_COLOUR), legendgroup=name,
+                showlegend=name not in shown, xaxis=f"x{axis}", yaxis=f"y{axis}", xbins={"start": 0.5, "size": size},
+                hovertemplate=f"{world}: rank %{{x}}<br>%{{y}} NPCs<extra>{name}</extra>",
+            ))
+            shown.add(name)
+        top_of_panel = 1 - index * (height + gap)
+        layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "tickformat": "d", "automargin": True,
+                                  "title": {"text": f"rank in {world}" if world else "rank"}}
+        layout[f"yaxis{axis}"] = {"domain": [max(0.0, top_of_panel - height), top_of_panel], "anchor": f"x{axis}",
+                                  "title": {"text": "NPCs"}, "automargin": True, "tickformat": "d"}
+    fig = go.Figure(traces)
+    fig.update_layout(barmode="stack", hovermode="closest")
+    figure = _figure(fig)
+    figure["layout"].update(layout)
+    figure["layout"]["height"] = max(340, 260 * len(worlds))
+    figure["layout"]["legend"] = {"orientation": "h", "y": 1.08}
+    return Chart("rank_distribution", "Rank distribution per world (latest hour of each NPC)", standings,
+                 ["npc_id", "name", "personality", "world_id", "rank"], figure)
 
 
 # --- One NPC ----------------------------------------------------------------------------------
@@ -153,7 +211,8 @@ def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
         go.Scatter(x=buckets, y=_col(series, "avg_rank"), name="rank", yaxis="y2"),
     ])
     _with_events(fig, events, _col(series, "population"))
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": "rank"})
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": "rank",
+                              "tickformat": "d", "automargin": True})
     standing = Chart("standing", "Population and rank", series, ["bucket", "population", "avg_rank"],
                      _figure(fig, y_title="population"))
     standing.figure["layout"]["margin"]["r"] = 70  # room for the rank axis

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.conf import settings
 
-from analytics import charts, selectors
+from analytics import charts, decisions_rollup, selectors
 from analytics.filters import DashboardFilters
 from npcs.choices import RelationshipType
 
@@ -38,8 +38,12 @@ def _npc(filters):
 
 
 def _decisions(filters):
-    return {"by_type": selectors.decision_stats_by_type(filters), "series": selectors.decision_series(filters),
-            "per_npc": selectors.llm_calls_per_npc(filters)}
+    # Hourly rollup plus the raw log for the hours it does not hold (analytics/decisions_rollup.py);
+    # ?exact=1 sorts the raw rows for exact percentiles (meant for a narrow range).
+    exact = filters.get("exact") == "1"
+    return {"by_type": decisions_rollup.decision_stats_by_type(filters, exact=exact),
+            "series": decisions_rollup.decision_series(filters),
+            "per_npc": decisions_rollup.llm_calls_per_npc(filters)}
 
 
 def _battles(filters):
@@ -54,6 +58,11 @@ def _economy(filters):
 
 def _diplomacy(filters):
     return {"messages": selectors.message_stats(filters), "graph": selectors.relationship_graph(filters)}
+
+
+def _decisions_fields():
+    return {"exact": forms.ChoiceField(required=False, label="Percentiles", choices=[
+        ("", "±5 % (hourly rollup)"), ("1", "exact (sorts every row: for a narrow range)")])}
 
 
 def _diplomacy_fields():
@@ -75,6 +84,7 @@ DASHBOARDS = {
                   description="An NPC's economy, army and standing, with battles, treaties and strategy changes."),
         Dashboard("decisions", "Decisions", _decisions,
                   lambda data, ctx: charts.decision_charts(data["by_type"], data["series"], data["per_npc"]),
+                  extra_fields=_decisions_fields,
                   description="LLM vs rule-based, latency percentiles, confidence and measured success."),
         Dashboard("battles", "Battles", _battles,
                   lambda data, ctx: charts.battle_charts(data["stats"], data["series"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from django import forms
@@ -22,6 +23,24 @@ QUICK_RANGES = {
 }
 DEFAULT_RANGE = "7d"
 MAX_SPAN = datetime.timedelta(days=400)
+# Grafana's time syntax in `from` / `to`: `now`, `now-6h` (s, m, h, d, w), an ISO 8601 time, or
+# epoch milliseconds (what a zoomed Plotly axis gives). The range stays relative in the URL.
+_RELATIVE = re.compile(r"^now(?:-(\d+)([smhdw]))?$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+REFRESH_CHOICES = {"": "off", "10s": "10 s", "1m": "1 min", "5m": "5 min"}
+
+
+def parse_time(text: str, now: datetime.datetime) -> datetime.datetime:
+    """A `from` / `to` value as an aware datetime; ValueError when it is none of the accepted forms."""
+    text = (text or "").strip()
+    match = _RELATIVE.match(text)
+    if match:
+        amount, unit = match.groups()
+        return now - datetime.timedelta(**{_UNITS[unit]: int(amount)}) if amount else now
+    if text.isdigit():
+        return datetime.datetime.fromtimestamp(int(text) / 1000, datetime.UTC)
+    value = datetime.datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)  # Plotly's axis times are UTC
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,22 @@ class DashboardFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         key = data.get("range") or DEFAULT_RANGE
+        since, until = (self.data.get("from") or "").strip(), (self.data.get("to") or "").strip() or "now"
+        if since:
+            now = timezone.now()
+            try:
+                start, end = parse_time(since, now), parse_time(until, now)
+            except (ValueError, OverflowError) as exc:
+                raise forms.ValidationError(
+                    "from/to take now, now-6h (s, m, h, d, w), an ISO time or epoch milliseconds.") from exc
+            if end <= start:
+                raise forms.ValidationError("The end of the range must be after its start.")
+            if end - start > MAX_SPAN:
+                raise forms.ValidationError(f"A range can span at most {MAX_SPAN.days} days.")
+            data["time_from"], data["time_to"] = since, until
+            # Relative ranges keep their name (cache key, "recent"); zoomed ones are custom.
+            data["range"] = since if until == "now" and _RELATIVE.match(since) else "custom"
+            return data
         if key == "custom":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
@@ -132,7 +167,9 @@ class DashboardFilterForm(forms.Form):
         """The validated filters (call after is_valid())."""
         data = self.cleaned_data
         now = now or timezone.now()
-        if data["range"] == "custom":
+        if data.get("time_from"):
+            time_range = TimeRange(parse_time(data["time_from"], now), parse_time(data["time_to"], now))
+        elif data["range"] == "custom":
             time_range = TimeRange(data["start"], data["end"])
         else:
             time_range = TimeRange(now - QUICK_RANGES[data["range"]][1], now)

@@ -52,8 +52,14 @@ def generate_rows(
     end: datetime.datetime,
     interval: datetime.timedelta,
     rng_seed: int = 0,
+    competitors: dict[str, list[int]] | None = None,
 ) -> Iterator[tuple]:
-    """Rows in `analytics.storage.METRIC_COLUMNS` order, one per subject and step in [start, end)."""
+    """Rows in `analytics.storage.METRIC_COLUMNS` order, one per subject and step in [start, end).
+
+    `competitors`: populations of the other NPCs of each world (their world states), which have no
+    samples of their own here but take their place in the world's ranking, so a sample's rank is
+    the rank the NPC would have among everyone in its world.
+    """
     rng = random.Random(rng_seed)
     days_per_step = interval.total_seconds() / 86400
     states = []
@@ -91,7 +97,13 @@ def generate_rows(
                 if profile.army_growth > 0.04 and rng.random() < 0.01:
                     state["army"] *= 0.8
             members.sort(key=lambda s: -s["population"])
+            world = members[0]["subject"].world_id if members else None
+            others = sorted((competitors or {}).get(world, ()), reverse=True)
+            ahead = 0
             for position, state in enumerate(members, start=1):
+                while ahead < len(others) and others[ahead] > state["population"]:
+                    ahead += 1
+                position += ahead
                 subject, profile = state["subject"], state["profile"]
                 production = state["production"]
                 daily = 1 + 0.1 * math.sin(2 * math.pi * hour_of_day / 24 + state["phase"])

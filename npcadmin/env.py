@@ -21,6 +21,24 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 
 WORLD_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
+# Private services' data and seed_demo's admin password (npcadmin/devservices.py uses it too).
+DATA_DIR = Path(env.str("NPCADMIN_DATA_DIR", default=str(BASE_DIR / ".data")))
+
+# The service URLs production cannot start without (settings/production.py checks them first).
+REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")
+
+
+def require_service_urls() -> None:
+    """Fail closed: production names the first missing service URL instead of starting the
+    private development servers (which are development dependencies, absent there)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    for name in REQUIRED_IN_PRODUCTION:
+        if not env.str(name, default=""):
+            raise ImproperlyConfigured(
+                f"{name} must be set in production (the private development servers never start there)."
+            )
+
 
 def database_url() -> str:
     """`DATABASE_URL`, or the private PostgreSQL when it is unset."""
@@ -48,6 +66,21 @@ def redis_url() -> str:
     from npcadmin.devservices import ensure_redis
 
     return ensure_redis()
+
+
+def trusted_proxies() -> list[str]:
+    """`NPCADMIN_TRUSTED_PROXIES`: addresses or networks whose `X-Forwarded-For` is believed."""
+    import ipaddress
+
+    proxies = [p.strip() for p in env.list("NPCADMIN_TRUSTED_PROXIES", default=[]) if p.strip()]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise environ.ImproperlyConfigured(
+                f"NPCADMIN_TRUSTED_PROXIES: {proxy!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+            ) from None
+    return proxies
 
 
 def world_ids() -> list[str]:

@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from npcadmin.views import healthz
+from npcadmin.views import favicon, healthz, home
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says; answer with the one icon.
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("npcs/mind/", include("npcs.mind.urls")),

@@ -29,6 +29,6 @@ def check_memory_partitions() -> health.CheckResult:
                                   details=details)
     if default_has_rows:
         return health.CheckResult(name, health.WARNING, f"rows wait in {partitions.DEFAULT_PARTITION} (a month "
-                                  "without a partition was written): run `manage.py memory_partitions`",
+                                  "without a partition was written): run `manage.py memory_partitions --clear-default`",
                                   details=details)
     return health.CheckResult(name, health.OK, f"partitions exist through {wanted[-1]:%Y-%m}", details=details)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from npcadmin import audit
+
 CLAIM_BATCH_SQL = """
 SELECT id, occurred_at FROM npc_memory
 WHERE expires_at < %(cutoff)s
@@ -138,4 +140,8 @@ def memory_retention_run(
         if pause:
             stop.wait(pause)
     report.seconds = time.monotonic() - started
+    if report.deleted:
+        audit.record(actor="unknown", via="console", action="memory.retention_delete", object_type="npcs.npcmemory",
+                     object_repr="expired memories", detail={"deleted": report.deleted, "batches": report.batches,
+                                                            "cutoff": report.cutoff})
     return report

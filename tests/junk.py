@@ -31,11 +31,31 @@ NASTY = [
     "x" * 5000, "\u202e\u0301", "🐉", "NPC\nsecond line",
 ]
 junk_text = st.one_of(
-    st.sampled_from(NASTY),
+    st.sampled_from([*NASTY, str(10**30), "(", "[", "*", "a{99999}"]),
     st.text(max_size=40),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
+
+
+# Lookups no filter shows (refused with a 400), including ones that made 500s before.
+JUNK_LOOKUPS = ("name__regex", "llm_prompt__regex", "id__gt", "pk__in", "npc__name__iregex", "password__regex",
+                "username__regex", "tribe__exact", "\x00", "o__exact", "id__exact")
+# Query parameters Django's changelist itself reads (search, order, page, error flag, show all).
+CHANGELIST_VARS = ("q", "o", "p", "e", "all", "_to_field", "_popup", "cursor")
+HUGE = str(10**30)
+
+
+def changelist_params(model_admin, request) -> tuple[str, ...]:
+    """Every GET parameter a changelist reads, and junk lookups it must refuse."""
+    return tuple(sorted({*model_admin.allowed_lookups(request), *CHANGELIST_VARS, *JUNK_LOOKUPS}))
+
+
+def dashboard_params(board) -> tuple[str, ...]:
+    """Every GET parameter a dashboard reads: the filter bar, the board's own filters, the CSV."""
+    from analytics.filters import DashboardFilterForm
+
+    return tuple(sorted({*DashboardFilterForm.base_fields, *board.extra_fields(), "csv", "chart"}))
 
 
 def junk_for(fields) -> st.SearchStrategy[dict[str, str]]:

@@ -1,7 +1,10 @@
 """One world database down or missing must not take anything else with it.
 
 `world_faults(world_id)` turns the database errors of one world into `WorldUnavailable`,
-with a message a game master can act on. Views get it through `worlds.views.world_view`
+with a message a game master can act on. It goes through the world database's circuit
+breaker (`npcadmin.breaker`): once a world's server failed to answer, its pages are answered
+"unavailable" at once for a few seconds instead of each waiting out the connect timeout, and
+the next request after that interval checks whether it is back. Views get it through `worlds.views.world_view`
 (one place); selectors that span worlds (`villages_for_npc`) use it per world.
 """
 
@@ -9,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, ProgrammingError
 
+from npcadmin import breaker
 from npcadmin.routers import world_db
 
 logger = logging.getLogger(__name__)
@@ -52,11 +57,25 @@ def describe_world_fault(world_id: str, exc: Exception) -> str:
             "once the database is back.")
 
 
+def describe_open_circuit(world_id: str, exc: breaker.CircuitOpen) -> str:
+    config = settings.DATABASES.get(world_db(world_id), {})
+    detail = exc.reason
+    for prefix in ("connection failed:", "connection is bad:"):
+        detail = detail.removeprefix(prefix).strip()
+    return (f"World {world_id}'s database {config.get('NAME', '?')!r} cannot be reached ({detail}); "
+            f"it failed {time.time() - exc.since:.0f} s ago and is tried again within {exc.retry_in:.0f} s. "
+            "The other worlds and the global pages are not affected; this page recovers by itself "
+            "once the database is back.")
+
+
 @contextlib.contextmanager
 def world_faults(world_id: str):
     """Raise `WorldUnavailable` instead of the database errors of `world_id`'s database."""
     try:
-        yield
+        with breaker.guard(world_db(world_id)):
+            yield
+    except breaker.CircuitOpen as exc:
+        raise WorldUnavailable(world_id, describe_open_circuit(world_id, exc)) from exc
     except (OperationalError, InterfaceError) as exc:
         logger.warning("world %s unavailable: %s", world_id, exc)
         raise WorldUnavailable(world_id, describe_world_fault(world_id, exc)) from exc

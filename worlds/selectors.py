@@ -170,3 +170,9 @@ def world_orphans(world_id: str) -> OrphanReport:
         configs=configs.filter(npc_id__in=orphan_ids).count(),
         builds=builds.filter(npc_id__in=orphan_ids).count(),
     )
+
+
+def nav_count_worlds() -> tuple[int, str]:
+    """The dashboard's Worlds card: configured worlds and how many are reachable now."""
+    worlds = list(settings.NPCADMIN_WORLDS)
+    return len(worlds), "game worlds" if len(worlds) != 1 else "game world"

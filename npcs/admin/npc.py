@@ -15,20 +15,54 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from npcadmin import access, audit
+from npcadmin.edits import RowLocked
 from npcs import selectors, services
 from npcs.admin import actions
 from npcs.admin.base import ConsoleAdmin, pretty
 from npcs.admin.filters import IdleFilter, NPCWorldFilter
 from npcs.choices import BEHAVIOR_WEIGHTS
-from npcs.forms import CloneNPCForm, NPCForm, PresetNPCForm
+from npcs.forms import TEMPLATE_FORM_KEYS, WEIGHT_HELP, CloneNPCForm, NPCForm, PresetNPCForm
 from npcs.models import NPC, NPCTemplateHistory
 from npcs.presets import preset_template
 
+AUDIT_ON_NPC_PAGE = 10  # the latest changes on the NPC page; the audit page has the rest
 
 # Worlds helper's partial showing the NPC's villages in every world (optional until merged).
+def _template_value(obj, key):
+    template = obj.behavior_template if isinstance(obj.behavior_template, dict) else {}
+    return template.get(key)
+
+
+def _ordered_list(obj, key):
+    items = _template_value(obj, key)
+    if not isinstance(items, list) or not items:
+        return "—"
+    return format_html('<ol class="npc-ordered">{}</ol>', format_html_join("", "<li>{}</li>", ((i,) for i in items)))
+
+
+def _readonly_weight(key: str):
+    """A weight shown as the editor shows it, a slider and its number, but disabled (view only)."""
+
+    @admin.display(description=key.replace("_", " ").capitalize())
+    def show(self, obj):
+        value = _template_value(obj, key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return format_html('<span class="npc-weight-missing">not set</span> <span class="help">{}</span>',
+                               WEIGHT_HELP[key])
+        return format_html(
+            '<span class="npc-weight npc-weight-readonly"><input type="range" min="0" max="1" step="0.01" '
+            'value="{}" disabled aria-label="{}"> <output class="weight-value">{}</output></span>'
+            '<div class="help">{}</div>', value, key, f"{value:.2f}", WEIGHT_HELP[key])
+
+    show.__name__ = key
+    return show
+
+
 @admin.register(NPC)
 class NPCAdmin(ConsoleAdmin):
     form = NPCForm
+    audited_by_service = True  # npcs/services.py records creates, updates and deletes
     # Named explicitly, not at admin/npcs/npc/change_*.html, so another AdminSite over the same
     # models (a stock admin) does not pick up the console's links.
     change_form_template = "admin/npcs/npc/console_change_form.html"
@@ -108,6 +142,32 @@ class NPCAdmin(ConsoleAdmin):
         return format_html_join(", ", '<span class="npc-strategies">{}: <b>{}</b></span>',
                                 ((s.world_id, s.current_strategy or "—") for s in states))
 
+    # --- read-only (a role with view permission only) ----------------------------------------
+    # The template's fields are form fields, not model fields: without these the admin's read-only
+    # rendering found nothing to show and printed "None" for every weight, list and extra key.
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # The hidden concurrency token means nothing to someone who can only look.
+        return [(name, {**opts, "fields": tuple(f for f in opts["fields"] if f != "edit_token")})
+                for name, opts in fieldsets]
+
+    @admin.display(description="Building priority")
+    def building_priority(self, obj):
+        return _ordered_list(obj, "building_priority")
+
+    @admin.display(description="Goals")
+    def goals(self, obj):
+        return _ordered_list(obj, "goals")
+
+    @admin.display(description="Other template keys (raw JSON)")
+    def extra_template(self, obj):
+        template = obj.behavior_template if isinstance(obj.behavior_template, dict) else {}
+        extra = {k: v for k, v in template.items() if k not in TEMPLATE_FORM_KEYS}
+        return pretty(extra) if extra else "—"
+
     # --- edit ---------------------------------------------------------------------------------
 
     @admin.display(description="raw behaviour template")
@@ -154,6 +214,9 @@ class NPCAdmin(ConsoleAdmin):
             self.message_user(request, f"Not saved: {exc}. Reload the page to see the current values.",
                               messages.ERROR)
             return HttpResponseRedirect(request.path)
+        except RowLocked as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     # --- extra pages --------------------------------------------------------------------------
 
@@ -189,8 +252,10 @@ class NPCAdmin(ConsoleAdmin):
     def overview_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)
         overview = selectors.npc_overview(npc_id=npc.pk)
+        changes = (list(audit.entries_for("npcs.npc", npc.pk)[:AUDIT_ON_NPC_PAGE])
+                   if access.allowed(request.user, "view_audit") else None)
         return TemplateResponse(request, "admin/npcs/npc/overview.html", self._context(
-            request, overview.npc, str(overview.npc), overview=overview))
+            request, overview.npc, str(overview.npc), overview=overview, audit_entries=changes))
 
     def template_history_view(self, request, object_id):
         npc = self._npc_or_404(request, object_id)
@@ -254,7 +319,12 @@ class NPCAdmin(ConsoleAdmin):
         npc = self._npc_or_404(request, object_id, "change")
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:npcs_npc_delete", args=[npc.pk]))
-        if services.npc_deactivate(npc=npc, by_user=request.user):
+        try:
+            deactivated = services.npc_deactivate(npc=npc, by_user=request.user)
+        except RowLocked as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:npcs_npc_change", args=[npc.pk]))
+        if deactivated:
             self.message_user(request, f"{npc} is deactivated; the engine no longer plays it.", messages.SUCCESS)
         else:
             self.message_user(request, f"{npc} was already inactive.", messages.INFO)
@@ -268,6 +338,8 @@ class NPCAdmin(ConsoleAdmin):
             try:
                 with transaction.atomic():
                     services.npc_delete(npc=npc, by_user=request.user)
+            except RowLocked as exc:
+                self.message_user(request, str(exc), messages.ERROR)
             except services.NPCDeleteRefused as exc:
                 preview = exc.preview
                 preview.npc = npc
@@ -278,3 +350,7 @@ class NPCAdmin(ConsoleAdmin):
                 return HttpResponseRedirect(reverse("admin:npcs_npc_changelist"))
         return TemplateResponse(request, "admin/npcs/npc/delete_preview.html", self._context(
             request, npc, f"Delete {npc}?", preview=preview))
+
+
+for _key in BEHAVIOR_WEIGHTS:  # read-only weights, as NPCAdmin.aggression etc. (see "read-only" above)
+    setattr(NPCAdmin, _key, _readonly_weight(_key))

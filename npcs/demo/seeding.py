@@ -274,6 +274,9 @@ def _write(histories: list[world.History]) -> dict[str, int]:
         "npc_battle_history": [r for h in histories for r in h.battles],
         "npc_trade_history": [r for h in histories for r in h.trades],
     }
+    # Every month a memory is written in gets its partition first: none may wait in the default one.
+    partitions.ensure_months(sorted({partitions.month_start(r["occurred_at"].astimezone(datetime.UTC).date())
+                                     for r in rows["npc_memory"]}))
     pairs = [pair for h in histories for pair in h.messages]
     replies = [reply for _, reply in pairs if reply]
     ids = iter(_next_ids("npc_messages", len(pairs) + len(replies)))

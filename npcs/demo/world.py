@@ -663,7 +663,7 @@ def _decision(rng, clock, npc, npc_id, state, contacts, activity: Activity) -> d
            "created_at": created}
     if used_llm:
         # The LLM overrules the rules now and then; that is what makes a trace worth reading.
-        overruled = rng.random() < 0.3
+        overruled = rng.random() < 0.4
         action = rng.choice([a for a in actions if a != rule_action]) if overruled else rule_action
         reason = ("The rules miss the alliance situation; " if overruled else "Agree with the rules: ") + \
             rng.choice(("risk is acceptable.", "timing favours us.", "resources allow it.",
@@ -683,8 +683,14 @@ def _decision(rng, clock, npc, npc_id, state, contacts, activity: Activity) -> d
             "final_decision": {"action": action, "target_player_id": target, "source": "llm", "reason": reason},
         }
     else:
+        # Now and then the executor re-targets a rule decision (the target went out of reach):
+        # the "rules, overridden" path, a departure without the LLM.
+        final_target = target
+        if len(contacts) > 1 and rng.random() < 0.08:
+            elsewhere = [c.player.player_id for c in contacts if c.player.player_id != target]
+            final_target = rng.choice(elsewhere or [target])
         row |= {"decision_latency_ms": rng.randint(5, 50),
-                "final_decision": {"action": rule_action, "target_player_id": target, "source": "rules"}}
+                "final_decision": {"action": rule_action, "target_player_id": final_target, "source": "rules"}}
     age = clock.now - created
     executed = age > datetime.timedelta(minutes=30) or rng.random() < 0.5
     executed = executed and rng.random() < 0.95

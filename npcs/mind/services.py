@@ -1,20 +1,17 @@
 """The one write of the mind pages: a game master adjusts a memory's importance or expiry.
 
-Audited with django.contrib.admin's `LogEntry` (no new table: the change shows in the admin's
-"Recent actions" and in the memory's history, next to changes made through the admin). The
-change message is the admin's JSON format plus the old and new values and the reason.
+Recorded in the one audit trail (`npcadmin.audit.record`, via "mind"): who, the old and new
+values, and the reason; `memory_audit_trail` reads it back for the adjust page.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from npcadmin import audit
 from npcs.models import NPCMemory
 
 ADJUSTABLE_FIELDS = ("importance", "expires_at")
@@ -56,14 +53,8 @@ def memory_adjust(
     NPCMemory.objects.filter(pk=locked.pk, occurred_at=locked.occurred_at).update(
         **{name: getattr(locked, name) for name in changes}
     )
-    fields = [NPCMemory._meta.get_field(name).verbose_name.capitalize() for name in changes]
-    LogEntry.objects.log_actions(
-        user_id=by_user.pk,
-        queryset=[locked],
-        action_flag=CHANGE,
-        change_message=[{"changed": {"fields": fields}, "values": changes, "reason": reason.strip()}],
-        single_object=True,
-    )
+    audit.record(by_user=by_user, via="mind", action="memory.adjust", obj=locked, changes=changes,
+                 detail={"reason": reason.strip()})
     return locked
 
 
@@ -79,23 +70,11 @@ class AuditRecord:
 
 
 def memory_audit_trail(memory: NPCMemory, limit: int = 20) -> list[AuditRecord]:
-    """Changes recorded for one memory, newest first."""
-    entries = (
-        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(NPCMemory), object_id=str(memory.pk))
-        .select_related("user")
-        .order_by("-action_time", "-id")[:limit]
-    )
+    """Changes recorded for one memory, newest first (these pages, the console or a command)."""
     records = []
-    for entry in entries:
-        try:
-            parts = json.loads(entry.change_message)
-        except ValueError:
-            parts = []
-        values, reason = {}, ""
-        for part in parts if isinstance(parts, list) else []:
-            if isinstance(part, dict):
-                values.update(part.get("values") or {})
-                reason = part.get("reason") or reason
-        records.append(AuditRecord(entry.action_time, entry.user.get_username() if entry.user else "",
-                                   entry.get_change_message(), values, reason))
+    for entry in audit.entries_for(NPCMemory._meta.label_lower, memory.pk)[:limit]:
+        fields = ", ".join(NPCMemory._meta.get_field(name).verbose_name for name in entry.changes
+                           if name in {f.name for f in NPCMemory._meta.fields}) or entry.action
+        records.append(AuditRecord(entry.at, entry.actor_name, f"Changed {fields}.", entry.changes,
+                                   (entry.detail or {}).get("reason", "")))
     return records

@@ -14,17 +14,25 @@ DEFAULT_AROUND_HOURS = 6
 MAX_AROUND_HOURS = 168
 TIMELINE_PAGE = 50
 
-# jsonb comparison, so key order and whitespace do not count; a decision without a
-# recommendation (SQL NULL or JSON null) did not depart from anything.
+# A decision departs from the rules when its *identity* differs from the recommendation's: the
+# action and the target (`action`, `target_player_id`; jsonb equality, so 1 and 1.0 are the same
+# target). Scores, rule names, reasons and the `source` tag are commentary, not the decision: a
+# whole-document comparison called every decision a departure (the recommendation carries a
+# score, the final decision a source). A recommendation with neither key (another engine's shape)
+# is compared as a whole document. No recommendation (SQL NULL or JSON null): nothing to depart from.
+_REC = "npc_decisions.rule_based_recommendation"
+_FINAL = "npc_decisions.final_decision"
 DEPARTED_SQL = (
-    "(npc_decisions.rule_based_recommendation IS NOT NULL"
-    " AND npc_decisions.rule_based_recommendation <> 'null'::jsonb"
-    " AND npc_decisions.rule_based_recommendation IS DISTINCT FROM npc_decisions.final_decision)"
+    f"({_REC} IS NOT NULL AND {_REC} <> 'null'::jsonb AND CASE"
+    f" WHEN jsonb_typeof({_REC}) = 'object' AND ({_REC} ? 'action' OR {_REC} ? 'target_player_id') THEN"
+    f" ({_REC} -> 'action') IS DISTINCT FROM ({_FINAL} -> 'action')"
+    f" OR ({_REC} -> 'target_player_id') IS DISTINCT FROM ({_FINAL} -> 'target_player_id')"
+    f" ELSE {_REC} IS DISTINCT FROM {_FINAL} END)"
 )
 
 
 def departed_expression() -> RawSQL:
-    """True when the final decision differs from a rule-based recommendation that exists."""
+    """True when the final decision's action or target differs from the rule-based recommendation's."""
     return RawSQL(DEPARTED_SQL, (), output_field=BooleanField())
 
 

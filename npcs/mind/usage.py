@@ -1,5 +1,8 @@
 """LLM usage across NPCs: how often the LLM decides, departs from the rules, succeeds, fails.
 
+The one set of LLM-usage selectors over the raw decision log: the mind's decisions page reads
+them, and so does `/analytics/decisions/` for what its hourly rollup cannot answer (exact
+percentiles, one NPC, ranges finer than an hour; analytics/decisions_rollup.py).
 Every aggregate is one grouped SQL query over `npc_decisions` within a created_at window.
 Definitions (also in docs/npc-mind.md):
 
@@ -25,11 +28,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import (
     Aggregate,
+    Avg,
     Case,
     CharField,
     Count,
+    DateTimeField,
+    DurationField,
     F,
     FloatField,
+    Func,
     IntegerField,
     Q,
     QuerySet,
@@ -71,13 +78,71 @@ class UsageWindow:
     since: datetime.datetime
     until: datetime.datetime
     world_id: str | None = None
+    npc_id: int | None = None
 
 
 def decisions_in(window: UsageWindow) -> QuerySet[NPCDecision]:
     decisions = NPCDecision.objects.filter(created_at__gte=window.since, created_at__lt=window.until)
     if window.world_id:
         decisions = decisions.filter(world_id=window.world_id)
+    if window.npc_id:
+        decisions = decisions.filter(npc_id=window.npc_id)
     return decisions
+
+
+class DateBin(Func):
+    """PostgreSQL's `date_bin(stride, source, origin)`: fixed-width buckets from a UTC origin."""
+
+    function = "date_bin"
+    output_field = DateTimeField()
+
+    def __init__(self, stride: datetime.timedelta, expression, **extra):
+        origin = Value(datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC), output_field=DateTimeField())
+        super().__init__(Value(stride, output_field=DurationField()), expression, origin, **extra)
+
+
+def usage_by_type(window: UsageWindow) -> list[dict]:
+    """Per decision type: volume, LLM share, decision latency p50/p95/p99 and LLM latency p50 (ms),
+    average confidence, measured outcomes and their success rate."""
+    rows = (
+        decisions_in(window).values("decision_type").annotate(
+            decisions=Count("id"),
+            llm_decisions=Count("id", filter=Q(used_llm=True)),
+            latency_p50=PercentileCont("decision_latency_ms", 0.5),
+            latency_p95=PercentileCont("decision_latency_ms", 0.95),
+            latency_p99=PercentileCont("decision_latency_ms", 0.99),
+            llm_latency_p50=PercentileCont("llm_latency_ms", 0.5),
+            avg_confidence=Avg("decision_confidence"),
+            measured=Count("id", filter=MEASURED),
+            successes=Count("id", filter=MEASURED & Q(outcome_success=True)),
+        ).order_by("decision_type")
+    )
+    result = []
+    for row in rows:
+        row["llm_share"] = _rate(row["llm_decisions"], row["decisions"])
+        row["success_rate"] = _rate(row.pop("successes"), row["measured"])
+        result.append(row)
+    return result
+
+
+def usage_series(window: UsageWindow, bucket: datetime.timedelta) -> list[dict]:
+    """Decisions per time bucket, LLM and rule-based."""
+    return list(
+        decisions_in(window).annotate(bucket=DateBin(bucket, "created_at")).values("bucket").annotate(
+            llm=Count("id", filter=Q(used_llm=True)), rule=Count("id", filter=Q(used_llm=False)),
+        ).order_by("bucket")
+    )
+
+
+def llm_calls_per_npc(window: UsageWindow, limit: int = 25) -> list[dict]:
+    """NPCs with the most LLM-backed decisions in the window (and all their decisions)."""
+    rows = (
+        decisions_in(window).filter(npc__isnull=False)
+        .values("npc_id", name=F("npc__name"), personality=F("npc__personality"))
+        .annotate(llm_calls=Count("id", filter=Q(used_llm=True)), decisions=Count("id"))
+        .filter(llm_calls__gt=0).order_by("-llm_calls", "npc_id")[:limit]
+    )
+    return list(rows)
 
 
 def path_expression() -> Case:

@@ -88,6 +88,32 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return total
 """
 
+# Take one NPC off the runtime in one atomic step: every member of the decision queues (KEYS
+# after the first two) whose `npc_id` is ARGV[1] moves to the parking sorted set KEYS[1]
+# (member = {"priority": p, "member": <the raw member>}, score = its queue time), the parking
+# set gets a TTL of ARGV[2] s, and `npc:state` / `npc:active` (KEYS[2], KEYS[3]) are deleted.
+# It reads whole queues (O(queued decisions)); engines keep queues short, so this is a moment.
+PARK_NPC_LUA = """
+local parked = 0
+for i = 4, #KEYS do
+  local members = redis.call('ZRANGE', KEYS[i], 0, -1, 'WITHSCORES')
+  local priority = string.match(KEYS[i], ':(%-?%d+)$')
+  for j = 1, #members, 2 do
+    local ok, decision = pcall(cjson.decode, members[j])
+    if ok and type(decision) == 'table' and decision.npc_id ~= nil
+       and tostring(decision.npc_id) == ARGV[1] then
+      redis.call('ZREM', KEYS[i], members[j])
+      redis.call('ZADD', KEYS[1], members[j + 1],
+                 cjson.encode({priority = tonumber(priority), member = members[j]}))
+      parked = parked + 1
+    end
+  end
+end
+if parked > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local removed = redis.call('DEL', KEYS[2], KEYS[3])
+return {parked, removed}
+"""
+
 
 # --- Value objects -----------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -157,6 +183,14 @@ class MinuteMetrics:
     llm_used: int = 0
     rule_used: int = 0
     avg_latency: float | None = None
+
+
+@dataclass
+class DecisionMinutes:
+    """Decisions per minute, and the `metrics:decisions:*` keys whose minute could not be read."""
+
+    minutes: list[MinuteMetrics]
+    unparsable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -280,12 +314,16 @@ class RuntimeClient:
         """Queue a decision (lower priority = sooner). The caller's dict is left alone; the
         member carries a unique `_qid`, so the same decision queued twice is two decisions.
         Returns the `_qid`."""
+        member = await self.queue_decision_member(npc_id, decision, priority)
+        return json.loads(member)["_qid"]
+
+    async def queue_decision_member(self, npc_id: int, decision: dict, priority: int = keys.DEFAULT_PRIORITY) -> str:
+        """`queue_decision`, returning the member as stored (what `drop` needs to remove exactly it)."""
         if isinstance(priority, bool) or not isinstance(priority, int) or priority not in keys.PRIORITIES:
             raise ValueError(f"priority must be one of {keys.PRIORITIES[0]}..{keys.PRIORITIES[-1]}, not {priority!r}")
-        qid = uuid.uuid4().hex
-        member = json.dumps({**decision, "npc_id": npc_id, "_qid": qid}, default=str)
+        member = json.dumps({**decision, "npc_id": npc_id, "_qid": uuid.uuid4().hex}, default=str)
         await self.redis.zadd(keys.decisions_key(priority), {member: time.time()}, nx=True)
-        return qid
+        return member
 
     async def pop_next(self, priorities: Iterable[int] | None = None) -> QueuedDecision | None:
         """Atomically take the most urgent decision: lowest priority number first, oldest
@@ -483,21 +521,54 @@ class RuntimeClient:
                                     args=[counter, other, float(latency_ms), keys.METRICS_DECISIONS_TTL])
         return int(total)
 
-    async def decisions_per_minute(self, minutes: int = 60, *, now: dt.datetime | None = None) -> list[MinuteMetrics]:
-        """The last `minutes` minutes, oldest first; minutes without a key count zero."""
-        ids = list(keys.recent_minutes(minutes, now=now))
+    async def decision_minutes(self, minutes: int = 60, *, now: dt.datetime | None = None,
+                               limit: int = 10_000) -> DecisionMinutes:
+        """The last `minutes` minutes, oldest first, read from every `metrics:decisions:*` key.
+
+        The keys are found by SCAN, so a minute the engine wrote in any format `keys.parse_minute`
+        reads (ours, epoch minutes or seconds, ISO) counts; two keys of one minute (two writers,
+        two formats) add up, `avg_latency` weighted by each key's `total`. Minutes without a key
+        count zero. Keys whose minute cannot be read are returned in `unparsable`, never dropped
+        silently.
+        """
+        newest = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(second=0, microsecond=0)
+        oldest = newest - dt.timedelta(minutes=minutes - 1)
+        prefix = keys.METRICS_DECISIONS.format(minute="")
+        found = await self.scan_keys(keys.METRICS_DECISIONS.format(minute="*"), limit=limit)
+        wanted, unparsable = [], []
+        for key in found:
+            minute = keys.parse_minute(key[len(prefix):])
+            if minute is None:
+                unparsable.append(key)
+            elif oldest <= minute <= newest:
+                wanted.append((key, minute))
         async with self.redis.pipeline(transaction=False) as pipe:
-            for minute in ids:
-                pipe.hgetall(keys.METRICS_DECISIONS.format(minute=minute))
-            results = await pipe.execute()
+            for key, _ in wanted:
+                pipe.hgetall(key)
+            results = await pipe.execute(raise_on_error=False) if wanted else []  # a wrong-type key is skipped
+        sums: dict[dt.datetime, list[float]] = {}
+        for (_, minute), values in zip(wanted, results, strict=True):
+            if not isinstance(values, dict):
+                continue
+            total, latency = _to_int(values.get("total")), _to_float(values.get("avg_latency"))
+            bucket = sums.setdefault(minute, [0, 0, 0, 0.0, 0])
+            bucket[0] += total
+            bucket[1] += _to_int(values.get("llm_used"))
+            bucket[2] += _to_int(values.get("rule_used"))
+            if latency is not None and total:
+                bucket[3] += latency * total
+                bucket[4] += total
         series = []
-        for minute, values in zip(reversed(ids), reversed(results), strict=True):
-            series.append(MinuteMetrics(
-                minute=keys.parse_minute(minute),
-                total=_to_int(values.get("total")), llm_used=_to_int(values.get("llm_used")),
-                rule_used=_to_int(values.get("rule_used")), avg_latency=_to_float(values.get("avg_latency")),
-            ))
-        return series
+        for back in range(minutes - 1, -1, -1):
+            minute = newest - dt.timedelta(minutes=back)
+            total, llm, rule, latency_sum, weight = sums.get(minute, [0, 0, 0, 0.0, 0])
+            series.append(MinuteMetrics(minute=minute, total=int(total), llm_used=int(llm), rule_used=int(rule),
+                                        avg_latency=round(latency_sum / weight, 2) if weight else None))
+        return DecisionMinutes(minutes=series, unparsable=sorted(unparsable))
+
+    async def decisions_per_minute(self, minutes: int = 60, *, now: dt.datetime | None = None) -> list[MinuteMetrics]:
+        """The last `minutes` minutes, oldest first (`decision_minutes` without the unreadable keys)."""
+        return (await self.decision_minutes(minutes, now=now)).minutes
 
     # --- Whole-NPC and whole-keyspace operations ------------------------------------------
     async def forget_npc(self, npc_id: int, *, dry_run: bool = False) -> dict[str, int]:
@@ -517,6 +588,28 @@ class RuntimeClient:
                 results = await pipe.execute()
             counts["decisions"] = sum(int(r) for r in results[1:])
         return counts
+
+    async def park_npc(self, npc_id: int) -> dict[str, int]:
+        """Stop the engine seeing an NPC (paused, deactivated, deleted) in one atomic script: its
+        queued decisions move to `npcadmin:parked:{npc_id}` (kept 7 days, for inspection), its
+        `npc:state` and `npc:active` keys go. Returns {"parked": n, "keys_removed": m}."""
+        queues = sorted(set(await self.queue_priorities()) | set(keys.PRIORITIES))
+        result = await self.redis.eval(
+            PARK_NPC_LUA, 3 + len(queues), keys.parked_key(npc_id), keys.npc_state_key(npc_id),
+            keys.active_key(npc_id), *(keys.decisions_key(p) for p in queues), str(int(npc_id)), keys.PARKED_TTL)
+        return {"parked": int(result[0]), "keys_removed": int(result[1])}
+
+    async def parked_decisions(self, npc_id: int) -> list[QueuedDecision]:
+        """The decisions `park_npc` took off the queues, oldest first."""
+        found = []
+        for raw, score in await self.redis.zrange(keys.parked_key(npc_id), 0, -1, withscores=True):
+            item = json.loads(raw)
+            found.append(QueuedDecision.from_member(int(item["priority"]), item["member"], score))
+        return found
+
+    async def publish_change(self, message: dict) -> int:
+        """Publish a console change on `npcadmin:changes` (the engine's subscribers); returns receivers."""
+        return int(await self.redis.publish(keys.CHANGES_CHANNEL, json.dumps(message, separators=(",", ":"))))
 
     async def scan_keys(self, pattern: str, *, limit: int = 10_000) -> list[str]:
         """Keys matching a pattern, by SCAN (never KEYS), at most `limit` of them."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from npcadmin import audit
 from npcs.runtime.client import RuntimeUnavailable
 from npcs.runtime.sync import SyncRuntime
 
@@ -23,7 +24,9 @@ class RuntimeCommand(BaseCommand):
     def execute(self, *args, **options):
         self.runtime = SyncRuntime()
         try:
-            return super().execute(*args, **options)
+            # Writes without a user are recorded as command:<name> (npcadmin/audit.py).
+            with audit.as_command(self.__module__.rsplit(".", 1)[-1]):
+                return super().execute(*args, **options)
         except RuntimeUnavailable as exc:
             raise CommandError(f"Redis unavailable ({exc}); nothing was changed.") from exc
 

@@ -1,8 +1,9 @@
 """The runtime page's WebSocket: pushes the live snapshot once a second, or at once on change.
 
-One consumer per open page. Staff only: other sockets are closed before the handshake
-completes. Each consumer runs one push task, cancelled when the socket goes away; `CONSUMERS`
-holds the open ones (tests and the simulator's report read it).
+One consumer per open page. Only for `view_runtime` (others are closed before the handshake
+completes) and at most 20 incoming messages a second (`npcadmin.access.GuardedConsumerMixin`).
+Each consumer runs one push task, cancelled when the socket goes away; `CONSUMERS` holds the
+open ones (tests and the simulator's report read it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
+from npcadmin.access import GuardedConsumerMixin
 from npcs.runtime.client import UNAVAILABLE_ERRORS
 from npcs.runtime.selectors import npc_names, shared_snapshot, snapshot_npc_ids, with_npc_names
 from npcs.runtime.services import RUNTIME_GROUP
@@ -25,12 +27,15 @@ PUSH_INTERVAL = 1.0
 HEARTBEAT_EVERY = 15.0  # resend an unchanged snapshot so the page can show it is still live
 LAYER_TIMEOUT = 1.0
 LAYER_RETRY = 2.0
-CLOSE_FORBIDDEN = 4403
 
 CONSUMERS: set[RuntimeConsumer] = set()
 
 
-class RuntimeConsumer(AsyncJsonWebsocketConsumer):
+class RuntimeConsumer(GuardedConsumerMixin, AsyncJsonWebsocketConsumer):
+    # The handshake needs view_runtime; more than 20 messages a second close the socket (4429).
+    capability = "view_runtime"
+    max_messages_per_second = 20
+
     # Channels reads the layer through `channel_receive`; a failure there would end the
     # consumer, so when the layer's Redis is down we wait and retry instead: the page keeps
     # its live numbers (or its "Redis unavailable" state) and only loses instant wake-ups.
@@ -51,10 +56,6 @@ class RuntimeConsumer(AsyncJsonWebsocketConsumer):
                 await asyncio.sleep(LAYER_RETRY)
 
     async def connect(self):
-        user = self.scope.get("user")
-        if not (user is not None and user.is_authenticated and user.is_active and user.is_staff):
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
         self._in_group = await self._layer("group_add")
         self._wake = asyncio.Event()
         self._names: dict[int, str] = {}

@@ -19,6 +19,12 @@ NPC_ACTIVE = "npc:active:{npc_id}"
 RATELIMIT_LLM = "ratelimit:llm:{npc_id}"
 METRICS_DECISIONS = "metrics:decisions:{minute}"
 
+# Ours, not the seed's: decisions taken off the queues when an NPC is paused, deactivated or
+# deleted, and the pub/sub channel announcing every console change (docs/schema.md).
+PARKED_DECISIONS = "npcadmin:parked:{npc_id}"
+PARKED_TTL = 7 * 24 * 3600
+CHANGES_CHANNEL = "npcadmin:changes"
+
 # --- TTLs in seconds (None = persistent) --------------------------------------------------
 LLM_RESPONSE_TTL = 3600
 NPC_STATE_TTL = 300
@@ -62,6 +68,10 @@ def active_key(npc_id: int) -> str:
     return NPC_ACTIVE.format(npc_id=int(npc_id))
 
 
+def parked_key(npc_id: int) -> str:
+    return PARKED_DECISIONS.format(npc_id=int(npc_id))
+
+
 def ratelimit_key(npc_id: int) -> str:
     return RATELIMIT_LLM.format(npc_id=int(npc_id))
 
@@ -81,18 +91,41 @@ def minute_id(at: dt.datetime | float | None = None) -> str:
     return moment.strftime(MINUTE_FORMAT)
 
 
+# Plausible epoch values (years 2000-2100): minutes since the epoch have 8 digits, seconds 10.
+_EPOCH_MINUTES = range(15_778_080, 68_374_080)
+_EPOCH_SECONDS = range(946_684_800, 4_102_444_800)
+
+
 def parse_minute(minute: str) -> dt.datetime | None:
-    """A `{minute}` back to an aware datetime; also reads epoch minutes and ISO minutes."""
+    """A `{minute}` back to its aware UTC minute, in any format docs/runtime.md names; None if unreadable.
+
+    `YYYYMMDDHHMM` (ours), minutes since the epoch, seconds since the epoch (floored to the
+    minute), and ISO 8601 (`2026-11-28T10:30`, with or without seconds, `Z` or an offset; without
+    one it is UTC). Epoch values outside the years 2000-2100 are refused: they are not minutes.
+    """
     text = minute.strip()
-    if text.isdigit():
+    moment = None
+    if text.isascii() and text.isdigit():
         if len(text) == 12:
-            return dt.datetime.strptime(text, MINUTE_FORMAT).replace(tzinfo=dt.UTC)
-        return dt.datetime.fromtimestamp(int(text) * 60, dt.UTC)  # minutes since the epoch
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+            try:
+                moment = dt.datetime.strptime(text, MINUTE_FORMAT).replace(tzinfo=dt.UTC)
+            except ValueError:
+                return None
+        elif int(text) in _EPOCH_SECONDS:
+            moment = dt.datetime.fromtimestamp(int(text), dt.UTC)
+        elif int(text) in _EPOCH_MINUTES:
+            moment = dt.datetime.fromtimestamp(int(text) * 60, dt.UTC)
+        else:
+            return None
+    else:
+        if ":" not in text:  # a date alone is not a minute
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        moment = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment.replace(second=0, microsecond=0)
 
 
 def llm_prompt_hash(prompt: str, *, model: str = "", temperature: float | None = None) -> str:

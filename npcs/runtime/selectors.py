@@ -24,6 +24,7 @@ from npcs.runtime import keys
 from npcs.runtime.client import UNAVAILABLE_ERRORS, QueuedDecision, RuntimeClient, get_client
 from npcs.selectors import npc_names
 
+UNPARSABLE_SHOWN = 20  # unreadable metrics keys listed on the page (the count is always shown)
 SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot
 TOP_RATE_LIMITS = 10
 PEEK_COUNT = 5  # next decisions shown per queue
@@ -63,7 +64,8 @@ async def runtime_snapshot(client: RuntimeClient, *, llm_stats_max_age: float = 
     active = await client.active_npcs()
     windows = await client.rate_limits()
     cache = await _llm_cache_stats(client, llm_stats_max_age)
-    minutes = await client.decisions_per_minute(SNAPSHOT_MINUTES)
+    read = await client.decision_minutes(SNAPSHOT_MINUTES)
+    minutes = read.minutes
     info = await client.server_info()
 
     queues = [{"priority": d.priority, "standard": d.priority in keys.PRIORITIES, "depth": d.depth,
@@ -100,6 +102,10 @@ async def runtime_snapshot(client: RuntimeClient, *, llm_stats_max_age: float = 
             "current": {"total": current.total, "llm_used": current.llm_used, "rule_used": current.rule_used,
                         "avg_latency": current.avg_latency},
             "average_per_minute": _round(sum(m.total for m in recent) / len(recent)) if recent else 0,
+            # keys whose {minute} no format reads: shown on the page, so an engine writing another
+            # format is noticed instead of showing 0 decisions
+            "unparsable_keys": read.unparsable[:UNPARSABLE_SHOWN],
+            "unparsable_count": len(read.unparsable),
         },
         "redis": info,
     }
@@ -136,8 +142,8 @@ def name_rows(rows: list[dict[str, Any]], names: dict[int, str]) -> list[dict[st
 
 
 def npc_admin_url(npc_id: int | None) -> str | None:
-    """The NPC's page in the console, when the console registers NPCs."""
-    if npc_id is None:
+    """The NPC's page in the console, when the console registers NPCs (none for the simulator's negative ids)."""
+    if npc_id is None or npc_id < 0:
         return None
     try:
         return reverse("admin:npcs_npc_change", args=[npc_id])
@@ -267,3 +273,11 @@ def npc_runtime_rows(active: dict[int, dt.datetime | None], states: dict[int, di
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     rows.sort(key=lambda r: (r.active_since or epoch, -r.npc_id), reverse=True)
     return rows
+
+
+def nav_count_queued() -> tuple[int, str]:
+    """The dashboard's Runtime card: decisions waiting in the engine's queues (one pipelined read)."""
+    from npcs.runtime.sync import SyncRuntime
+
+    depths = SyncRuntime().queue_depths()
+    return sum(d.depth for d in depths), "decisions queued"

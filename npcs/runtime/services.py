@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
+from npcadmin import audit
 from npcs.runtime.selectors import expected_npc_state, world_states_for_cache
 from npcs.runtime.sync import SyncRuntime
 
@@ -61,8 +62,9 @@ def runtime_notify_change() -> None:
 # `RuntimeUnavailable` when Redis is down or slow (the views turn that into a message).
 
 
-def _record(by_user, message: str, *args) -> None:
-    logger.info("runtime: %s " + message, by_user, *args)
+def _record(by_user, action: str, object_type: str, object_id="", **detail) -> None:
+    audit.record(by_user=by_user, actor="unknown", via="runtime", action=f"runtime.{action}",
+                 object_type=f"runtime.{object_type}", object_id=object_id, detail=detail)
 
 
 def runtime_queue_requeue(*, member: str, from_priority: int, to_priority: int, by_user,
@@ -70,7 +72,8 @@ def runtime_queue_requeue(*, member: str, from_priority: int, to_priority: int, 
     """Move one queued decision to another priority; False when the engine already took it."""
     moved = (runtime or SyncRuntime()).requeue(member, from_priority=from_priority, to_priority=to_priority)
     if moved:
-        _record(by_user, "moved a decision from priority %s to %s", from_priority, to_priority)
+        _record(by_user, "queue_requeue", "decision", member[:200], from_priority=from_priority,
+                to_priority=to_priority)
         runtime_notify_change()
     return moved
 
@@ -79,7 +82,7 @@ def runtime_queue_drop(*, member: str, priority: int, by_user, runtime: SyncRunt
     """Drop one queued decision; False when the engine already took it."""
     dropped = (runtime or SyncRuntime()).drop(member, priority=priority)
     if dropped:
-        _record(by_user, "dropped a decision of priority %s: %s", priority, member[:200])
+        _record(by_user, "queue_drop", "decision", member[:200], priority=priority)
         runtime_notify_change()
     return dropped
 
@@ -89,7 +92,7 @@ def runtime_queue_purge(*, priority: int, queued_up_to: float, by_user,
     """Drop the decisions of one priority queued up to `queued_up_to` (the score the page
     showed), so decisions queued since the confirmation stay; returns how many went."""
     dropped = (runtime or SyncRuntime()).purge(priority, queued_up_to=queued_up_to)
-    _record(by_user, "purged %d decisions of priority %s", dropped, priority)
+    _record(by_user, "queue_purge", "queue", priority, removed=dropped, queued_up_to=queued_up_to)
     runtime_notify_change()
     return dropped
 
@@ -98,7 +101,7 @@ def runtime_ratelimit_reset(*, npc_id: int, by_user, runtime: SyncRuntime | None
     """Close an NPC's LLM rate-limit window; False when it had none open."""
     reset = (runtime or SyncRuntime()).reset_rate_limit(npc_id)
     if reset:
-        _record(by_user, "reset the LLM rate limit of NPC %s", npc_id)
+        _record(by_user, "ratelimit_reset", "ratelimit", npc_id)
         runtime_notify_change()
     return reset
 
@@ -106,6 +109,6 @@ def runtime_ratelimit_reset(*, npc_id: int, by_user, runtime: SyncRuntime | None
 def runtime_llm_cache_flush(*, by_user, runtime: SyncRuntime | None = None) -> int:
     """Delete every cached LLM response; returns how many."""
     deleted = (runtime or SyncRuntime()).flush_llm_cache()
-    _record(by_user, "flushed %d cached LLM responses", deleted)
+    _record(by_user, "llm_cache_flush", "llm_cache", removed=deleted)
     runtime_notify_change()
     return deleted

@@ -1,4 +1,5 @@
-"""The runtime page: the engine's Redis seen live, with its few safe operations (staff only).
+"""The runtime page: the engine's Redis seen live (`view_runtime`), with its few safe operations
+(`operate_runtime`: hidden from and refused to everyone else, the analyst included).
 
 Every view answers when Redis is down or slow: reads render a "Redis unavailable" banner,
 actions redirect back with an error message. Nothing here can turn an outage into a 500.
@@ -9,12 +10,12 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from npcadmin.access import allowed, requires
 from npcs.runtime import keys, sync
 from npcs.runtime.client import RuntimeUnavailable
 from npcs.runtime.forms import ConfirmForm, PurgeForm, QueuedDecisionForm, RequeueForm
@@ -41,6 +42,7 @@ from npcs.runtime.sync import SyncRuntime
 logger = logging.getLogger(__name__)
 
 QUEUE_PAGE_SIZE = 50
+MAX_QUEUE_OFFSET = 2**31  # ?offset=10^30 is the end of any queue, not a Redis range error
 NPC_ROWS_LIMIT = 1000
 
 
@@ -57,7 +59,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return redirect(default)
 
 
-@staff_member_required
+@requires("view_runtime")
 def overview(request: HttpRequest) -> HttpResponse:
     try:
         snapshot = sync.run(runtime_snapshot)
@@ -66,17 +68,19 @@ def overview(request: HttpRequest) -> HttpResponse:
     snapshot = with_npc_names(snapshot, npc_names(snapshot_npc_ids(snapshot)))
     return render(request, "runtime/overview.html", {
         "snapshot": snapshot, "priorities": keys.PRIORITIES, "ws_path": "/ws/runtime/",
+        "can_operate": allowed(request.user, "operate_runtime"),
     })
 
 
-@staff_member_required
+@requires("view_runtime")
 def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
     try:
-        offset = max(0, int(request.GET.get("offset", 0)))
+        offset = min(max(0, int(request.GET.get("offset", 0))), MAX_QUEUE_OFFSET)
     except ValueError:
         offset = 0
     runtime = SyncRuntime()
-    context = {"priority": priority, "priorities": keys.PRIORITIES, "offset": offset, "page_size": QUEUE_PAGE_SIZE}
+    context = {"priority": priority, "priorities": keys.PRIORITIES, "offset": offset, "page_size": QUEUE_PAGE_SIZE,
+               "can_operate": allowed(request.user, "operate_runtime")}
     try:
         (depth,) = runtime.queue_depths([priority])
         items = runtime.peek(priority, start=offset, count=QUEUE_PAGE_SIZE)
@@ -91,7 +95,7 @@ def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
     return render(request, "runtime/queue.html", context)
 
 
-@staff_member_required
+@requires("operate_runtime")
 @require_POST
 def queue_requeue(request: HttpRequest) -> HttpResponse:
     form = RequeueForm(request.POST)
@@ -112,7 +116,7 @@ def queue_requeue(request: HttpRequest) -> HttpResponse:
     return _back(request, "runtime:overview")
 
 
-@staff_member_required
+@requires("operate_runtime")
 @require_POST
 def queue_drop(request: HttpRequest) -> HttpResponse:
     form = QueuedDecisionForm(request.POST)
@@ -132,7 +136,7 @@ def queue_drop(request: HttpRequest) -> HttpResponse:
     return _back(request, "runtime:overview")
 
 
-@staff_member_required
+@requires("operate_runtime")
 def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
     """GET: how many decisions would go, and a confirmation; POST: drop exactly those."""
     runtime = SyncRuntime()
@@ -157,7 +161,7 @@ def queue_purge(request: HttpRequest, priority: int) -> HttpResponse:
     return render(request, "runtime/confirm_purge.html", context)
 
 
-@staff_member_required
+@requires("view_runtime")
 def npcs(request: HttpRequest) -> HttpResponse:
     runtime = SyncRuntime()
     context: dict = {}
@@ -180,7 +184,7 @@ def npcs(request: HttpRequest) -> HttpResponse:
     return render(request, "runtime/npcs.html", context)
 
 
-@staff_member_required
+@requires("operate_runtime")
 @require_POST
 def ratelimit_reset(request: HttpRequest, npc_id: int) -> HttpResponse:
     try:
@@ -195,7 +199,7 @@ def ratelimit_reset(request: HttpRequest, npc_id: int) -> HttpResponse:
     return _back(request, "runtime:overview")
 
 
-@staff_member_required
+@requires("operate_runtime")
 def llm_cache_flush(request: HttpRequest) -> HttpResponse:
     runtime = SyncRuntime()
     context: dict = {}

@@ -88,3 +88,30 @@ def test_figures_equal_plotly_graph_objects(name, monkeypatch):
     monkeypatch.setattr(charts, "go", plotly.graph_objects)
     theirs = _json(DRAWINGS[name]())
     assert ours == theirs
+
+
+def test_rank_is_drawn_per_world_with_whole_number_axes_and_tables_have_human_titles():
+    standings = [{**row, "world_id": world} for world in ("north", "south") for row in STANDINGS]
+    (chart,) = [c for c in charts.overview_charts(_series(), standings) if c.id == "rank_distribution"]
+    panels = {(t["xaxis"], t["yaxis"]) for t in chart.figure["data"]}
+    assert panels == {("x", "y"), ("x2", "y2")}  # one panel per world, no world mixed into another's
+    assert all(isinstance(x, int) for t in chart.figure["data"] for x in t["x"])
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["tickformat"] == layout["xaxis2"]["tickformat"] == "d"
+    legend = [t["name"] for t in chart.figure["data"] if t.get("showlegend", True)]
+    assert sorted(legend) == sorted(set(legend))  # each personality once in the legend
+    overview = charts.overview_charts(_series(), standings)
+    assert "rank" not in {c.id for c in overview}  # the flat "average rank" line is gone
+    for drawn in DRAWINGS.values():
+        for c in drawn():
+            assert all("_" not in title for title in c.headers), c.headers
+            if c.figure:
+                assert c.figure["layout"]["xaxis"]["automargin"] is True
+
+
+def test_table_cells_show_ranks_as_whole_numbers():
+    from analytics.templatetags.analytics_tags import table_cell
+
+    chart = charts.Chart("t", "t", [], ["rank"])
+    assert table_cell(chart, {"rank": 32.4}, "rank") == "32"
+    assert table_cell(chart, {"rank": None}, "rank") == "—"

@@ -90,27 +90,6 @@ def test_latest_standings(metrics):
         (1, npc.name, 400, 3.0), (2, "NPC #2 (deleted)", 50, 10.0)]
 
 
-def test_decision_stats_by_type():
-    npc = NPCFactory()
-    NPCWorldStateFactory(npc=npc)
-    for latency, llm, measured, success in ((10, True, True, True), (20, True, True, True),
-                                            (30, False, True, False), (40, False, False, None)):
-        NPCDecisionFactory(npc=npc, decision_type="military", decision_latency_ms=latency, used_llm=llm,
-                           outcome_measured=measured, outcome_success=success, decision_confidence=latency / 100)
-    NPCDecisionFactory(npc=npc, decision_type="economic")
-    [economic, military] = selectors.decision_stats_by_type(recent())
-    assert economic["decisions"] == 1
-    assert military["decisions"] == 4 and military["llm_share"] == 0.5
-    assert military["latency_p50"] == 25
-    assert military["latency_p95"] == pytest.approx(38.5)
-    assert military["latency_p99"] == pytest.approx(39.7)
-    assert military["avg_confidence"] == pytest.approx(0.25)
-    assert military["success_rate"] == pytest.approx(2 / 3)
-    calls = selectors.llm_calls_per_npc(recent())
-    assert [(c["npc_id"], c["llm_calls"], c["decisions"]) for c in calls] == [(npc.id, 2, 5)]
-    assert sum(r["llm"] + r["rule"] for r in selectors.decision_series(recent())) == 5
-
-
 def test_battle_stats_by_personality_and_tribe():
     npc = NPCFactory(personality="aggressive", tribe="Romans")
     predicted = {"predicted_result": "victory", "confidence": 0.8}

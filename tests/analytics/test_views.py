@@ -70,7 +70,8 @@ def test_staff_without_the_dashboards_permission_and_non_staff_are_refused(clien
     analyst.is_staff = False
     analyst.save()
     client.force_login(analyst)
-    assert client.get(url("overview")).status_code == 403
+    refused = client.get(url("overview"))  # not staff: the console's login page, like every page
+    assert refused.status_code == 302 and "/admin/login/" in refused.url
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -98,6 +99,20 @@ def test_plotly_is_served_locally(client):
     assert again.status_code == 304
 
 
+@pytest.mark.parametrize("accept, encoding", [("gzip, deflate, br", "br"), ("gzip", "gzip"), ("identity", None)])
+def test_plotly_is_sent_compressed_when_the_browser_accepts_it(client, accept, encoding):
+    import gzip
+
+    import brotli
+
+    response = client.get(reverse("analytics:plotly_js", args=["x"]), HTTP_ACCEPT_ENCODING=accept)
+    assert response.get("Content-Encoding") == encoding and response["Vary"] == "Accept-Encoding"
+    body = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding](response.content)
+    assert b"plotly" in body[:2000].lower()
+    if encoding:
+        assert len(response.content) < len(body) / 3  # 4.8 MB of JavaScript, sent in well under a third
+
+
 # --- content ----------------------------------------------------------------------------------
 
 def test_overview_shows_population_and_top_npcs(analyst_client):
@@ -109,11 +124,38 @@ def test_overview_shows_population_and_top_npcs(analyst_client):
     assert population["y"][0] == 2 * (100 + 47)
     assert {r["npc_id"] for r in charts["top_npcs"].rows} == {s.npc_id for s in states}
     assert b"plotly-" in response.content and b"cdn" not in response.content.lower()
-    assert b'id="auto-refresh"' not in response.content  # a week is not a recent range
+    assert b'<select name="refresh" id="refresh">' in response.content  # a refresh picker for any range
 
 
-def test_recent_ranges_auto_refresh(analyst_client):
-    assert b'id="auto-refresh"' in analyst_client.get(url("overview", range="1h")).content
+def test_the_refresh_picker_keeps_its_choice_and_ignores_unknown_ones(analyst_client):
+    html = analyst_client.get(url("overview", range="30d", refresh="10s")).content.decode()
+    assert '<option value="10s" selected>' in html and 'data-refresh="10s"' in html
+    html = analyst_client.get(url("overview", range="30d", refresh="1ms")).content.decode()
+    assert 'data-refresh=""' in html
+
+
+@pytest.mark.parametrize("params, span", [
+    ({"from": "now-6h"}, datetime.timedelta(hours=6)),
+    ({"from": "now-2d", "to": "now-1d"}, datetime.timedelta(days=1)),
+    ({"from": "1764540000000", "to": "1764543600000"}, datetime.timedelta(hours=1)),  # a zoomed axis (ms)
+    ({"from": "2026-11-30T10:00:00Z", "to": "2026-11-30T12:30:00Z"}, datetime.timedelta(hours=2, minutes=30)),
+])
+def test_grafana_style_from_and_to_set_one_range_for_every_panel(analyst_client, params, span):
+    make_world(1)
+    response = analyst_client.get(url("overview", **params))
+    assert response.status_code == 200
+    time_range = response.context["filters"].time_range
+    assert abs(time_range.span - span) < datetime.timedelta(seconds=1)
+    ranges = {tuple(c.figure["layout"]["xaxis"]["range"]) for c in response.context["charts"]
+              if c.figure and c.columns[0] == "bucket"}
+    assert len(ranges) == 1  # every time panel shows the same range
+    assert 'name="from" value="{}"'.format(params["from"]) in response.content.decode()  # kept on Apply
+
+
+@pytest.mark.parametrize("params", [{"from": "yesterday"}, {"from": "now-1h", "to": "now-2h"}, {"from": "now-500d"}])
+def test_bad_from_and_to_are_a_400_with_the_reason(analyst_client, params):
+    response = analyst_client.get(url("overview", **params))
+    assert response.status_code == 400 and response.context["form"].errors
 
 
 def test_npc_page_has_event_markers(analyst_client):
@@ -241,7 +283,7 @@ def test_unfiltered_page_selects_the_range_it_shows(client, django_user_model):
     from analytics.filters import DEFAULT_RANGE
 
     user = django_user_model.objects.create_user("range-analyst", password="pw-12345678", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_dashboards"))
+    user.user_permissions.add(Permission.objects.get(codename="view_analytics", content_type__app_label="npcadmin"))
     client.force_login(user)
     html = client.get("/analytics/overview/").content.decode()
     assert f'<option value="{DEFAULT_RANGE}" selected>' in html

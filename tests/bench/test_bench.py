@@ -79,7 +79,7 @@ def test_dashboards_bench_times_every_dashboard_and_its_raw_baseline(tmp_path):
                                   "--write", str(target)]) == 0
     text = target.read_text()
     assert text.count("| `/analytics/") == 7
-    assert text.count("× |") == 3  # overview, overview of a world, npc: raw-table baseline ratios
+    assert text.count("× |") == 4  # overview, overview of a world, npc, decisions: raw-table baseline ratios
 
 
 def test_publish_prints_always_and_writes_only_with_a_path(capsys, tmp_path):

@@ -58,7 +58,6 @@ def test_every_dashboard_draws_its_charts_and_the_range_can_change(gm_page, worl
     page.wait_for_selector("#chart-population .main-svg")
     points_day = page.evaluate("document.getElementById('chart-population').data[0].x.length")
     assert 20 <= points_day < points_week
-    assert page.locator("#auto-refresh").is_checked()
     # Custom range: the date fields appear only for it.
     assert not page.locator("#id_start").is_visible()
     page.select_option("#id_range", "custom")

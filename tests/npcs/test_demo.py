@@ -147,6 +147,11 @@ def test_decisions_mix_llm_and_rules_with_plausible_latencies():
     assert not rules.filter(llm_prompt__isnull=False).exists()
     overruled = [d for d in llm if d.final_decision["action"] != d.rule_based_recommendation["action"]]
     assert overruled
+    from npcs.mind.traces import with_departed
+
+    departed = with_departed(models.NPCDecision.objects.all()).filter(departed=True).count()
+    assert 0.10 <= departed / models.NPCDecision.objects.count() <= 0.60  # the dashboards' "departed" rate
+    assert with_departed(rules).filter(departed=True).exists()  # the "rules, overridden" path has rows
     measured = models.NPCDecision.objects.filter(outcome_measured=True).count()
     assert measured > models.NPCDecision.objects.count() / 2
 
@@ -371,3 +376,26 @@ def test_refuses_production_settings(settings):
     with pytest.raises(CommandError, match="production"):
         seed()
     assert not models.NPC.objects.exists()
+
+
+def test_every_month_a_memory_is_written_in_gets_its_partition(monkeypatch):
+    """The seed creates the months of the rows it writes, not the months it expects to write."""
+    from npcs.demo import world
+
+    monkeypatch.setattr(world, "HISTORY_DAYS", 1)  # the up-front guess now covers ~1 month of ~3
+    seed()
+    months = {m for (m,) in sql("SELECT DISTINCT date_trunc('month', occurred_at AT TIME ZONE 'UTC') FROM npc_memory")}
+    assert len(months) >= 3
+    assert partitions.default_partition_rows() == 0
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the checks run on connections of their own
+def test_a_fresh_install_with_demo_data_passes_the_strict_health_check(redis_client, monkeypatch):
+    monkeypatch.setattr(demo_registry, "hooks", registered_hooks)  # the whole demo, as installed
+    seed()
+    out = StringIO()
+    try:
+        call_command("healthcheck", "--strict", stdout=out, stderr=StringIO())
+    finally:
+        print(out.getvalue())  # which check failed, in the test's output
+    assert "memory_partitions" in out.getvalue()

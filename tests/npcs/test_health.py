@@ -1,6 +1,7 @@
 """The global database's health check (npcs/health.py)."""
 
 import datetime
+import io
 
 import pytest
 
@@ -20,3 +21,13 @@ def test_rows_in_default_partition_are_a_warning(raw_sql):
     raw_sql("INSERT INTO npc_memory (world_id, memory_type, event_data, occurred_at) "
             "VALUES ('demo', 'battle', '{}', '2099-06-01')")
     assert health.check_memory_partitions().status == "warning"
+
+
+def test_the_warning_names_the_command_that_clears_it_and_the_command_does(raw_sql):
+    from django.core.management import call_command
+
+    raw_sql("INSERT INTO npc_memory (world_id, memory_type, event_data, occurred_at) "
+            "VALUES ('demo', 'battle', '{}', '2099-06-01')")
+    assert "memory_partitions --clear-default" in health.check_memory_partitions().message
+    call_command("memory_partitions", "--clear-default", stdout=io.StringIO())
+    assert health.check_memory_partitions().status == "ok"

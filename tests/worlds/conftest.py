@@ -31,3 +31,9 @@ def world_down():
 def world_missing():
     """`with world_missing("demo"):` the world's database does not exist (transaction=True tests)."""
     return outage.world_missing
+
+
+@pytest.fixture
+def world_hung():
+    """`with world_hung("demo"):` the world's server accepts but never answers (transaction=True tests)."""
+    return outage.world_hung

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from npcs.services_io import npcs_export_json
+from npcs.transfer import npcs_export_json
 
 
 class Command(BaseCommand):

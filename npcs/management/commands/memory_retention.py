@@ -5,6 +5,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from npcadmin import audit
 from npcs.retention import memory_retention_run
 
 
@@ -18,7 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--pause", type=float, default=0.0, help="seconds to sleep between batches")
         parser.add_argument("--dry-run", action="store_true", help="count the expired memories, delete nothing")
 
-    def handle(self, *args, batch_size, max_seconds, pause, dry_run, **options):
+    def handle(self, *args, **options):
+        with audit.as_command("memory_retention"):
+            return self._handle(**options)
+
+    def _handle(self, *, batch_size, max_seconds, pause, dry_run, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         stop = threading.Event()

@@ -1,22 +1,11 @@
-"""Who may open the mind pages (staff with the model's permission), and in which time zone."""
+"""The mind pages' time zone (who may open them is `npcadmin.access.requires`)."""
 
 from __future__ import annotations
 
 import datetime
 import functools
 
-from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import permission_required
 from django.utils import timezone
-
-
-def staff_with_permission(perm: str):
-    """Staff only (others go to the console's login page), then `perm` or 403."""
-
-    def decorator(view):
-        return staff_member_required(permission_required(perm, raise_exception=True)(view))
-
-    return decorator
 
 
 def in_utc(view):

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from npcadmin.access import allowed, requires
 from npcs.mind import recall
 from npcs.mind.forms import MemoryAdjustForm, RecallForm, bind
 from npcs.mind.services import memory_adjust, memory_audit_trail
-from npcs.mind.views.access import in_utc, staff_with_permission
+from npcs.mind.views.access import in_utc
 from npcs.models import NPC, NPCMemory
 
 
@@ -22,15 +23,15 @@ def _worlds_of(npc: NPC) -> list[str]:
     return list(npc.world_states.order_by("world_id").values_list("world_id", flat=True))
 
 
+@requires("view_mind")
 @in_utc
-@staff_with_permission("npcs.view_npcmemory")
 def memory_recall(request, npc_id: int):
     """Rank one NPC's memories for a typed situation; each row shows its score components."""
     npc = get_object_or_404(NPC.objects.only("id", "name", "personality", "tribe"), pk=npc_id)
     as_of = timezone.now()
     form = bind(RecallForm, request.GET, RecallForm.defaults(as_of), worlds=_worlds_of(npc))
     context = {"npc": npc, "form": form, "as_of": as_of, "console_url": reverse("admin:npcs_npc_change", args=[npc.pk]),
-               "can_adjust": request.user.has_perm("npcs.change_npcmemory")}
+               "can_adjust": allowed(request.user, "edit_mind")}
     if form.is_valid():
         query = form.to_query()
         ranked = list(recall.memories_ranked(npc_id=npc.pk, query=query, as_of=as_of))
@@ -53,9 +54,9 @@ def memory_recall(request, npc_id: int):
     return render(request, "mind/recall.html", context)
 
 
+@requires("view_mind", write="edit_mind")
 @require_http_methods(["GET", "POST"])
 @in_utc
-@staff_with_permission("npcs.change_npcmemory")
 def memory_adjust_view(request, memory_id: int):
     """Change a memory's importance or expiry (audited), then go back to where the GM came from."""
     memory = get_object_or_404(NPCMemory.objects.select_related("npc"), pk=memory_id)

@@ -11,15 +11,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from npcadmin.access import requires
 from npcadmin.paginators import seek_page
 from npcs.mind import traces, usage
 from npcs.mind.forms import AroundForm, OverviewForm, TimelineForm, bind
-from npcs.mind.views.access import in_utc, staff_with_permission
+from npcs.mind.views.access import in_utc
 from npcs.models import NPC, NPCDecision
 
 
+@requires("view_mind")
 @in_utc
-@staff_with_permission("npcs.view_npcdecision")
 def decision_timeline(request, npc_id: int):
     """One NPC's decisions, newest first, a page at a time (no COUNT(*): "older" links only)."""
     npc = get_object_or_404(NPC.objects.only("id", "name", "personality", "tribe"), pk=npc_id)
@@ -62,8 +63,8 @@ def _recall_url_around(decision: NPCDecision, hours: int) -> str:
     return f"{reverse('mind:memory_recall', args=[decision.npc_id])}?{urlencode(params)}"
 
 
+@requires("view_mind")
 @in_utc
-@staff_with_permission("npcs.view_npcdecision")
 def decision_trace(request, decision_id: int):
     """Everything about one decision: situation, rules vs final, the LLM exchange, timing, outcome."""
     decision = get_object_or_404(traces.decisions_for_trace(), pk=decision_id)
@@ -89,8 +90,8 @@ def decision_trace(request, decision_id: int):
     return render(request, "mind/trace.html", context)
 
 
+@requires("view_mind")
 @in_utc
-@staff_with_permission("npcs.view_npcdecision")
 def decisions_overview(request):
     """Across NPCs: LLM use, departures from the rules, success by path, latency, tokens, trouble."""
     as_of = timezone.now()

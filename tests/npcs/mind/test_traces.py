@@ -50,3 +50,20 @@ def test_execution_timing():
                                                  "duration": datetime.timedelta(seconds=60)}
     pending = NPCDecisionFactory.build(created_at=at)
     assert traces.execution_timing(pending) == {"wait": None, "duration": None}
+
+
+@pytest.mark.django_db
+def test_departed_judges_the_decisions_identity_action_and_target_not_its_commentary():
+    rec = {"action": "attack", "target_player_id": 7, "score": 0.8, "rule": "military_attack"}
+    kept = NPCDecisionFactory(rule_based_recommendation=rec,
+                              final_decision={"action": "attack", "target_player_id": 7.0, "source": "llm",
+                                              "reason": "agree"})
+    other_action = NPCDecisionFactory(rule_based_recommendation=rec,
+                                      final_decision={"action": "raid", "target_player_id": 7, "source": "llm"})
+    other_target = NPCDecisionFactory(rule_based_recommendation=rec,
+                                      final_decision={"action": "attack", "target_player_id": 8})
+    no_target = NPCDecisionFactory(rule_based_recommendation=rec, final_decision={"action": "attack"})
+    json_null = NPCDecisionFactory(rule_based_recommendation=None, final_decision={"action": "x"})
+    flags = dict(traces.decisions_for_trace().values_list("pk", "departed"))
+    assert flags == {kept.pk: False, other_action.pk: True, other_target.pk: True, no_target.pk: True,
+                     json_null.pk: False}

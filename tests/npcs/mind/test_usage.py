@@ -127,3 +127,29 @@ def test_rate_limit_snapshot_survives_redis_errors():
 
     snapshot = usage.rate_limited_now(SyncRuntime("redis://127.0.0.1:1/0", deadline=0.5))
     assert snapshot.npcs == [] and "Redis unreachable" in snapshot.error
+
+
+def test_usage_by_type_series_and_calls_per_npc_serve_the_decisions_dashboard():
+    """The three aggregates /analytics/decisions/ reads from raw rows (exact, one NPC, short ranges)."""
+    npc = NPCFactory()
+    when = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    for latency, llm, measured, success in ((10, True, True, True), (20, True, True, True),
+                                            (30, False, True, False), (40, False, False, None)):
+        NPCDecisionFactory(npc=npc, decision_type="military", decision_latency_ms=latency, used_llm=llm,
+                           outcome_measured=measured, outcome_success=success, decision_confidence=latency / 100,
+                           created_at=when)
+    NPCDecisionFactory(npc=npc, decision_type="economic", created_at=when + datetime.timedelta(hours=2))
+    [economic, military] = usage.usage_by_type(WINDOW)
+    assert economic["decisions"] == 1
+    assert military["decisions"] == 4 and military["llm_share"] == 0.5
+    assert military["latency_p50"] == 25
+    assert military["latency_p95"] == pytest.approx(38.5)
+    assert military["latency_p99"] == pytest.approx(39.7)
+    assert military["avg_confidence"] == pytest.approx(0.25)
+    assert military["measured"] == 3 and military["success_rate"] == pytest.approx(2 / 3)
+    calls = usage.llm_calls_per_npc(WINDOW)
+    assert [(c["npc_id"], c["llm_calls"], c["decisions"]) for c in calls] == [(npc.id, 2, 5)]
+    series = usage.usage_series(WINDOW, datetime.timedelta(hours=1))
+    assert [(r["bucket"].hour, r["llm"], r["rule"]) for r in series] == [(12, 2, 2), (14, 0, 1)]
+    only_this = UsageWindow(WINDOW.since, WINDOW.until, npc_id=npc.id + 1)
+    assert usage.usage_by_type(only_this) == []

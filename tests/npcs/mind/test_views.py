@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from npcadmin.models import AuditEntry
 from npcs.models import NPCMemory
+from tests.factories.access import user_in_role
 from tests.factories.mind import LessonMemoryFactory, LLMDecisionFactory
 from tests.factories.npcs import NPCBattleFactory, NPCDecisionFactory, NPCMemoryFactory, NPCWorldStateFactory
 
@@ -33,9 +33,7 @@ def gm_client(client, django_user_model):
 def viewer_client(django_user_model):
     """Staff who may view memories and decisions but not change them (a client of its own)."""
     client = Client()
-    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_npcmemory", "view_npcdecision"]))
-    client.force_login(user)
+    client.force_login(user_in_role("analyst", username="viewer"))  # view_mind, not edit_mind
     return client
 
 
@@ -81,7 +79,7 @@ def test_viewing_changes_no_memory(gm_client, npc, raw_sql):
     assert raw_sql("SELECT id, accessed_count, last_accessed, importance, expires_at FROM npc_memory ORDER BY id") \
         == before
     assert before[0][1:3] == (4, last)
-    assert not LogEntry.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 @pytest.mark.parametrize("params, field", [
@@ -134,9 +132,9 @@ def test_game_master_adjusts_importance_and_expiry_and_it_is_audited(gm_client, 
     assert memory.importance == 0.9
     assert memory.expires_at == datetime.datetime(2030, 1, 2, 3, 4, tzinfo=datetime.UTC)
     assert memory.accessed_count == 3
-    entry = LogEntry.objects.get()
-    assert entry.action_flag == CHANGE and entry.object_id == str(memory.pk) and entry.user.username == "gm"
-    assert entry.get_change_message() == "Changed Importance and Expires at."
+    entry = AuditEntry.objects.get()
+    assert (entry.via, entry.action, entry.object_id, entry.actor_name) == ("mind", "memory.adjust", str(memory.pk),
+                                                                            "gm")
     page = gm_client.get(url)
     [record] = page.context["audit"]
     assert record.values == {"importance": [0.5, 0.9], "expires_at": [None, "2030-01-02T03:04:00+00:00"]}
@@ -146,7 +144,7 @@ def test_game_master_adjusts_importance_and_expiry_and_it_is_audited(gm_client, 
 def test_saving_unchanged_values_records_nothing(gm_client, npc):
     memory = NPCMemoryFactory(npc=npc, importance=0.5)
     gm_client.post(reverse("mind:memory_adjust", args=[memory.pk]), {"importance": "0.5", "expires_at": ""})
-    assert not LogEntry.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_adjust_refuses_bad_values_viewers_and_foreign_redirects(gm_client, viewer_client, npc):

@@ -11,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, override_settings
 
+from npcadmin import access
 from npcadmin.asgi import application
 from npcs.runtime import consumers
 from npcs.runtime.consumers import RuntimeConsumer
@@ -23,6 +24,10 @@ def _session_cookie(**flags) -> bytes:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user(f"u{len(flags)}{sorted(flags)}", password="x", **flags)
+    if flags.get("is_staff"):
+        from tests.factories.access import user_in_role
+
+        user.groups.add(user_in_role("analyst", username=f"seed-{user.username}").groups.get())
     client = Client()
     client.force_login(user)
     return f"sessionid={client.cookies['sessionid'].value}".encode()
@@ -46,13 +51,13 @@ async def _receive_until(communicator, predicate, timeout=5.0):
 async def test_anonymous_sockets_are_refused(redis_client):
     communicator = await _socket(None)
     connected, code = await communicator.connect()
-    assert not connected and code == consumers.CLOSE_FORBIDDEN
+    assert not connected and code == access.CLOSE_FORBIDDEN
 
 
 async def test_non_staff_sockets_are_refused(redis_client):
     communicator = await _socket(await database_sync_to_async(_session_cookie)())
     connected, code = await communicator.connect()
-    assert not connected and code == consumers.CLOSE_FORBIDDEN
+    assert not connected and code == access.CLOSE_FORBIDDEN
 
 
 async def test_staff_socket_gets_the_snapshot_and_a_pushed_change(runtime):
@@ -82,9 +87,10 @@ async def test_an_action_wakes_every_page_at_once(runtime, monkeypatch):
 
 
 def _staff():
-    from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user("staff-direct", password="x", is_staff=True)
+    from tests.factories.access import user_in_role
+
+    return user_in_role("analyst", username="staff-direct")  # view_runtime
 
 
 async def test_disconnect_cancels_the_push_and_leaves_the_group(runtime):
@@ -118,7 +124,7 @@ async def test_anonymous_user_scope_is_refused_by_the_consumer_itself():
     communicator = WebsocketCommunicator(RuntimeConsumer.as_asgi(), "/ws/runtime/")
     communicator.scope["user"] = AnonymousUser()
     connected, code = await communicator.connect()
-    assert not connected and code == consumers.CLOSE_FORBIDDEN
+    assert not connected and code == access.CLOSE_FORBIDDEN
 
 
 @pytest.mark.faults

@@ -16,7 +16,9 @@ DEAD_SOCKET = "unix:///nonexistent/npcadmin-runtime.sock"
 
 @pytest.fixture
 def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("ops", password="x", is_staff=True))
+    from tests.factories.access import user_in_role
+
+    client.force_login(user_in_role("ops", username="ops"))  # the role that operates the runtime
     return client
 
 

@@ -19,8 +19,9 @@ def rt(redis_client):
 
 @pytest.fixture
 def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_user("ops", password="x", is_staff=True)
-    client.force_login(user)
+    from tests.factories.access import user_in_role
+
+    client.force_login(user_in_role("ops", username="ops"))  # the role that operates the runtime
     return client
 
 

@@ -8,6 +8,7 @@ deleting NPCs, or from cron.
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from npcadmin import audit
 from worlds.faults import WorldUnavailable, world_faults
 from worlds.selectors import world_orphans
 from worlds.services import world_orphans_delete
@@ -22,7 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="with --delete: say what would go, delete nothing")
         parser.add_argument("--no-input", action="store_false", dest="interactive", help="do not ask before deleting")
 
-    def handle(self, *args, world, delete, dry_run, interactive, **options):
+    def handle(self, *args, **options):
+        with audit.as_command("world_orphans"):
+            return self._handle(**options)
+
+    def _handle(self, *, world, delete, dry_run, interactive, **options):
         unknown = sorted(set(world) - set(settings.NPCADMIN_WORLDS))
         if unknown:
             raise CommandError(f"unknown world(s) {', '.join(unknown)}; configured: "

@@ -1,5 +1,6 @@
 """Remove one NPC from the engine's runtime: state, active mark, rate limit, queued decisions."""
 
+from npcadmin import audit
 from npcs.runtime.command_base import RuntimeCommand
 
 
@@ -21,5 +22,7 @@ class Command(RuntimeCommand):
         if not self.confirm(options, f"Remove NPC {npc_id}'s runtime keys ({described})?"):
             return
         removed = self.runtime.forget_npc(npc_id)
+        audit.record(actor="unknown", via="command", action="runtime.forget_npc", object_type="runtime.npc",
+                     object_id=npc_id, detail={"removed": removed})
         self.summary(options, "Removed for NPC {}: {}.".format(
             npc_id, ", ".join(f"{name} {count}" for name, count in removed.items())))

@@ -8,6 +8,7 @@ import time
 
 from django.core.management.base import CommandError
 
+from npcadmin import audit
 from npcs.runtime.command_base import RuntimeCommand
 
 
@@ -67,5 +68,7 @@ class Command(RuntimeCommand):
         finally:
             if out is not sys.stdout:
                 out.close()
+            audit.record(actor="unknown", via="command", action="runtime.queue_drain", object_type="runtime.queue",
+                         object_id=",".join(map(str, priorities)), detail={"removed": drained})
         (self.stderr if out is sys.stdout else self.stdout).write(
             self.style.SUCCESS(f"Drained {drained} decisions from priorities {priorities}."))

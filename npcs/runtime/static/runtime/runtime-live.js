@@ -65,6 +65,7 @@
       tr.appendChild(cell(String(w.count), "num"));
       tr.appendChild(cell(w.ttl >= 0 ? w.ttl + " s" : "no TTL", "num"));
       var action = document.createElement("td");
+      if (!resetUrl) { tr.appendChild(action); body.appendChild(tr); return; }  // no operate_runtime
       var form = document.createElement("form");
       form.method = "post";
       form.action = resetUrl.replace("/0/", "/" + w.npc_id + "/");
@@ -141,8 +142,10 @@
       option.selected = Number(p) === row.priority;
       select.appendChild(option);
     });
-    div.appendChild(actionForm(root.getAttribute("data-requeue-url"), row, select, "Requeue", "secondary"));
-    div.appendChild(actionForm(root.getAttribute("data-drop-url"), row, null, "Drop", "danger"));
+    if (root.getAttribute("data-requeue-url")) {  // only for operate_runtime
+      div.appendChild(actionForm(root.getAttribute("data-requeue-url"), row, select, "Requeue", "secondary"));
+      div.appendChild(actionForm(root.getAttribute("data-drop-url"), row, null, "Drop", "danger"));
+    }
     return div;
   }
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from npcs.models import NPC, NPCRelationship
-from npcs.services_io import FORMAT, NPC_FIELDS, RELATIONSHIP_FIELDS, NPCImportError, npcs_import
+from npcs.transfer import FORMAT, NPC_FIELDS, RELATIONSHIP_FIELDS, NPCImportError, npcs_import
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from npcs.models import NPC, NPCRelationship
-from npcs.services_io import FORMAT, NPCImportError, npcs_export, npcs_import
+from npcs.transfer import FORMAT, NPCImportError, npcs_export, npcs_import
 from tests.factories.npcs import NPCFactory, NPCRelationshipFactory, template_for
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,7 @@ def test_partly_invalid_file_writes_nothing_and_names_record_and_field(exported)
     (lambda d: d["npcs"][0].update(behavior_template={"economy": "x"}), ".behavior_template:"),
     (lambda d: d["npcs"][0].update(relationships="x"), ".relationships: must be a list"),
     (lambda d: d["npcs"][1]["relationships"][0].update(world_id="mars"), ".world_id: 'mars' is not a configured"),
+    (lambda d: d["npcs"][1]["relationships"][0].update(world_id=[]), ".world_id: [] is not a configured"),
     (lambda d: d["npcs"][1]["relationships"].append(dict(d["npcs"][1]["relationships"][0])), "a second relationship"),
     (lambda d: d["npcs"][1]["relationships"][0].update(treaties_active=[{"type": "war"}]), ".treaties_active:"),
     (lambda d: d["npcs"][1]["relationships"][0].update(relationship_type="lover"), ".relationship_type:"),
@@ -174,3 +175,116 @@ def test_import_command_prints_each_problem_and_fails(tmp_path):
     assert "npcs[0] 'X'.tribe:" in err.getvalue()
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_npcs", str(tmp_path / "missing.json"))
+
+
+# --- the bulk, streamed import --------------------------------------------------------------
+
+
+def _document(count: int, *, relationships: int = 2) -> dict:
+    return {"format": FORMAT, "version": 1, "npcs": [
+        {"name": f"Bulk {i:04d}", "tribe": "Gauls", "personality": "balanced",
+         "behavior_template": template_for("balanced"),
+         "relationships": [{"world_id": "demo", "target_player_id": p, "trust_score": p % 50}
+                           for p in range(relationships)]}
+        for i in range(count)]}
+
+
+@pytest.mark.parametrize("count", [30, 60])
+def test_queries_grow_with_chunks_not_with_records(count, monkeypatch, django_assert_max_num_queries):
+    """A few statements per chunk of CHUNK_SIZE records, whatever the number of records in it."""
+    monkeypatch.setattr("npcs.transfer.CHUNK_SIZE", 30)
+    chunks = count // 30
+    with django_assert_max_num_queries(2 + 8 * chunks):
+        report = npcs_import(data=_document(count))
+    assert len(report.npcs_created) == count and report.relationships_created == 2 * count
+    with django_assert_max_num_queries(2 + 8 * chunks):
+        again = npcs_import(data=_document(count))
+    assert len(again.npcs_unchanged) == count and again.relationships_unchanged == 2 * count
+
+
+def test_stream_from_a_file_with_the_header_after_the_records(tmp_path):
+    document = _document(5)
+    reordered = {"npcs": document["npcs"], "version": 1, "format": FORMAT}
+    target = tmp_path / "npcs.json"
+    target.write_text(json.dumps(reordered))
+    seen = []
+    with target.open("rb") as source:
+        report = npcs_import(source=source, progress=lambda done, read: seen.append((done, read)))
+    assert len(report.npcs_created) == 5 and NPCRelationship.objects.count() == 10
+    assert seen and seen[-1][0] == 5 and seen[-1][1] > 0
+
+
+def test_stream_that_breaks_after_a_written_chunk_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr("npcs.transfer.CHUNK_SIZE", 2)
+    text = json.dumps(_document(6))
+    target = tmp_path / "cut.json"
+    target.write_text(text[: len(text) * 3 // 4])  # the first chunks parse; then the text stops
+    with target.open("rb") as source, pytest.raises(NPCImportError, match="file: not valid JSON"):
+        npcs_import(source=source)
+    assert NPC.objects.count() == 0 and NPCRelationship.objects.count() == 0
+
+
+def test_stream_header_errors_and_non_object(tmp_path):
+    for text, expected in [('[1, 2]', "top level must be a JSON object"),
+                           ('{"format": "npcadmin.npcs", "version": 1, "npcs": {}}', "file.npcs"),
+                           ('{"format": "x", "version": 1, "npcs": []}', "file.format"),
+                           ('{"format": "npcadmin.npcs", "npcs": []}', "file.version"),
+                           ('{"format": "npcadmin.npcs", "npcs": [', "not valid JSON")]:
+        target = tmp_path / "h.json"
+        target.write_text(text)
+        with target.open("rb") as source, pytest.raises(NPCImportError, match=expected):
+            npcs_import(source=source)
+
+
+def test_database_refusal_in_a_bulk_chunk_is_named_by_record(monkeypatch):
+    """NaN passes the field validators (every comparison with NaN is false) but not the CHECK:
+    the bulk statement fails, the chunk is replayed record by record and the record is named."""
+    monkeypatch.setattr("npcs.transfer.CHUNK_SIZE", 3)
+    document = _document(7)
+    document["npcs"][4]["llm_temperature"] = float("nan")
+    with pytest.raises(NPCImportError) as caught:
+        npcs_import(data=document)
+    assert any(e.startswith("npcs[4] 'Bulk 0004'.llm_temperature:") for e in caught.value.errors), caught.value.errors
+    assert NPC.objects.count() == 0
+
+
+def test_rename_in_one_chunk_frees_the_name_for_a_later_record(exported, monkeypatch):
+    monkeypatch.setattr("npcs.transfer.CHUNK_SIZE", 1)
+    warlord = copy.deepcopy(next(n for n in exported["npcs"] if n["name"] == "Warlord"))
+    warlord["name"] = "Old Warlord"
+    newcomer = {"name": "Warlord", "tribe": "Teutons", "personality": "aggressive",
+                "behavior_template": template_for("aggressive")}
+    report = npcs_import(data={**exported, "npcs": [warlord, newcomer]})
+    assert report.npcs_updated == ["Old Warlord"] and report.npcs_created == ["Warlord"]
+    assert NPC.objects.get(name="Old Warlord").relationships.count() == 2
+    assert NPC.objects.get(name="Warlord").tribe == "Teutons"
+
+
+def test_two_records_for_one_npc_are_refused(exported):
+    warlord = next(n for n in exported["npcs"] if n["name"] == "Warlord")
+    by_name = {k: v for k, v in warlord.items() if k != "uuid"}
+    renamed = {**warlord, "name": "Another"}
+    with pytest.raises(NPCImportError, match="describes the same NPC"):
+        npcs_import(data={**exported, "npcs": [by_name, renamed]})
+
+
+def test_dry_run_holds_no_transaction(exported, monkeypatch):
+    import django.db.transaction as tx
+    opened = []
+    real = tx.Atomic.__enter__
+    monkeypatch.setattr(tx.Atomic, "__enter__", lambda self: (opened.append(self), real(self))[1])
+    baseline = len(opened)
+    npcs_import(data=_document(3), dry_run=True)
+    assert len(opened) == baseline
+    npcs_import(data=_document(3))
+    assert len(opened) > baseline
+
+
+def test_import_command_reads_standard_input(monkeypatch):
+    import io
+    import sys
+    stdin = io.TextIOWrapper(io.BytesIO(json.dumps(_document(3)).encode()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    out = StringIO()
+    call_command("import_npcs", "-", stdout=out, stderr=StringIO())
+    assert "NPCs 3 created" in out.getvalue() and NPC.objects.count() == 3
