@@ -40,7 +40,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
-from bench.report import plans_markdown, write_section  # noqa: E402
+from bench.report import add_write_argument, command_line, plans_markdown, publish  # noqa: E402
 
 SITES = {"stock": "/bench-stock-admin", "project": "/admin"}
 TABLES = {
@@ -188,7 +188,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--plan-ms", type=float, default=100.0, help="EXPLAIN the slowest query above this median")
     parser.add_argument("--only", choices=sorted(SITES), help="only the stock or only the project admin")
-    parser.add_argument("--write", type=Path, help="update the changelist section of this markdown file")
+    add_write_argument(parser, "changelist")
     args = parser.parse_args(argv)
 
     with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
@@ -206,13 +206,8 @@ def main(argv=None) -> int:
             results.append(result)
             print(f"{result.status} {result.median:8.1f} ms median {result.p95:8.1f} ms p95 {result.queries:3} queries"
                   f"  {label}", flush=True)
-    command = "python bench/changelist.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = markdown(results, repeat=args.repeat, command=command.strip())
-    if args.write:
-        write_section(args.write, "changelist", "Admin changelists", body)
-        print(f"wrote {args.write}")
-    else:
-        print("\n" + body)
+    body = markdown(results, repeat=args.repeat, command=command_line("changelist.py", argv))
+    publish(args.write, "changelist", "Admin changelists", body)
     return 0
 
 

@@ -29,7 +29,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.report import add_write_argument, command_line, publish  # noqa: E402
 
 TABLES = {"npc_decisions": ("created_at", "decision_type", "military"),
           "npc_memory": ("occurred_at", "memory_type", "battle")}
@@ -51,7 +51,7 @@ def timed(sql: str, params: list, repeat: int) -> tuple[float, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--write", type=Path)
+    add_write_argument(parser, "changelist-queries")
     args = parser.parse_args(argv)
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM npcs WHERE name LIKE 'bench-npc-%%' ORDER BY id LIMIT 1")
@@ -88,12 +88,9 @@ def main(argv=None) -> int:
             rows.append(f"| {table} · {label} | `{sql.replace('%s', '?')}` | {median:.1f} | {p95:.1f} |")
             print(f"{median:8.1f} ms median {p95:8.1f} ms p95  {table} · {label}", flush=True)
     body = (f"{args.repeat} runs each, through Django's connection. Reproduce: "
-            f"`python bench/changelist_queries.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"
+            f"`{command_line('changelist_queries.py', argv)}`\n\n"
             + "\n".join(rows) + "\n")
-    if args.write:
-        write_section(args.write, "changelist-queries", "Changelist queries, tuned vs stock (SQL only)", body)
-    else:
-        print(body)
+    publish(args.write, "changelist-queries", "Changelist queries, tuned vs stock (SQL only)", body)
     return 0
 
 

@@ -51,7 +51,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
-from bench.report import plans_markdown  # noqa: E402
+from bench.report import add_write_argument, command_line, plans_markdown, publish  # noqa: E402
 
 METRIC_BOARDS = {"overview", "npc", "decisions"}
 # What "no aggregate" means for each board with one (the raw baseline).
@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     parser.add_argument("--raw-repeat", type=int, default=3, help="requests of each raw-table baseline")
     parser.add_argument("--plan-ms", type=float, default=100.0)
     parser.add_argument("--only", action="append", help="only these dashboards (slug, repeatable)")
-    parser.add_argument("--write", type=Path, help="update the dashboards section of this markdown file")
+    add_write_argument(parser, "dashboards")
     parser.add_argument("--section", default="dashboards", help="the section of --write to replace")
     args = parser.parse_args(argv)
     with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], DEBUG=False,
@@ -186,16 +186,10 @@ def main(argv=None) -> int:
             print(f"{statistics.median(result['cold']):8.0f} ms cold {percentile(result['cold'], 0.95):8.0f} p95 "
                   f"{statistics.median(result['warm']):6.0f} ms warm {result['queries']:3} queries {raw}  {url}",
                   flush=True)
-    command = "python bench/dashboards_bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = markdown(results, command=command.strip(), repeat=args.repeat, raw_repeat=args.raw_repeat)
-    if args.write:
-        from bench.report import write_section
-
-        title = "Dashboards on the generated data" if args.section == "dashboards" else f"Dashboards: {args.section}"
-        write_section(args.write, args.section, title, body)
-        print(f"wrote {args.write}")
-    else:
-        print("\n" + body)
+    body = markdown(results, command=command_line("dashboards_bench.py", argv), repeat=args.repeat,
+                    raw_repeat=args.raw_repeat)
+    title = "Dashboards on the generated data" if args.section == "dashboards" else f"Dashboards: {args.section}"
+    publish(args.write, args.section, title, body)
     return 0
 
 

@@ -197,6 +197,8 @@ def table_exists(name: str) -> bool:
 
 
 def main(argv=None) -> int:
+    from bench.report import add_write_argument, command_line, write_section
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full volumes (default 1)")
     parser.add_argument("--seed", type=int, default=20260101)
@@ -206,7 +208,7 @@ def main(argv=None) -> int:
                         help="TRUNCATE npc_decisions, npc_memory (and npc_metrics) first: destroys all their rows")
     parser.add_argument("--no-input", action="store_true", help="do not ask before --truncate")
     parser.add_argument("--report", type=Path, help="also write the timings as JSON here")
-    parser.add_argument("--write", type=Path, help="update the generator section of this markdown file")
+    add_write_argument(parser, "generator")
     args = parser.parse_args(argv)
     tables = set(args.only or ["decisions", "memory", "metrics"])
     rng = random.Random(args.seed)
@@ -273,15 +275,12 @@ def main(argv=None) -> int:
           f"{total_rows / total_seconds if total_seconds else 0:>12,.0f}")
     print(f"ANALYZE: {analyze_seconds:.1f} s")
     if args.write:
-        from bench.report import write_section
-
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         host = connection.settings_dict.get("HOST") or ""
         server = "the private PostgreSQL (Unix socket)" if host.startswith("/") else f"PostgreSQL at {host}"
-        command = " ".join(argv if argv is not None else sys.argv[1:])
         lines = [f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
                  f"(load average {load:.1f} at the end), {server}.",
-                 "", f"Reproduce: `python bench/generate_data.py {command}`",
+                 "", f"Reproduce: `{command_line('generate_data.py', argv)}`",
                  "", "| table | rows | seconds | rows/s |", "|---|---:|---:|---:|"]
         for table, (rows, seconds) in results.items():
             lines.append(f"| {table} | {rows:,} | {seconds:.1f} | {rows / seconds if rows else 0:,.0f} |")

@@ -49,7 +49,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 
-from bench.report import write_section  # noqa: E402
+from bench.report import add_write_argument, command_line, publish  # noqa: E402
 
 DEFAULT_URLS = ["/admin/", "/admin/npcs/npc/", "/admin/npcs/npcdecision/", "/admin/npcs/npcmemory/", "/healthz"]
 
@@ -247,7 +247,7 @@ def main(argv=None) -> int:
     parser.add_argument("--outage-at", type=float, default=15.0, help="seconds into the outage run")
     parser.add_argument("--outage-for", type=float, default=20.0, help="seconds")
     parser.add_argument("--section", default="loadtest", help="the docs/benchmarks.md section to write")
-    parser.add_argument("--write", type=Path)
+    add_write_argument(parser, "loadtest")
     args = parser.parse_args(argv)
     if not args.base_url and not args.serve:
         parser.error("give --base-url or --serve")
@@ -274,7 +274,7 @@ def main(argv=None) -> int:
             print(f"server log: {server.log_path}", file=sys.stderr)
 
     rows, all_times, total_errors, total = _table(samples, urls)
-    command = "python bench/loadtest.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command_line("loadtest.py", argv)
     if args.serve:
         processes = "one daphne process" if args.server == "daphne" else f"uvicorn, {args.workers} worker process(es)"
         target = f"the production settings on loopback ({processes})"
@@ -289,9 +289,7 @@ def main(argv=None) -> int:
     if outage_run is not None:
         body, outage_failed = _outage_report(body, args, urls, samples, outage_run)
         failed = failed or outage_failed
-    print(body)
-    if args.write:
-        write_section(args.write, args.section, "Load test", body)
+    publish(args.write, args.section, "Load test", body)
     return 1 if failed else 0
 
 

@@ -113,12 +113,14 @@ def run_redis_benchmark(binary: str, target: dict, db: int, ops: int, concurrenc
 
 
 def main(argv=None) -> int:
+    from bench.report import add_write_argument, publish
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--db", type=int, default=15, help="Redis database to use (flushed before and after)")
     parser.add_argument("--redis-benchmark", default=shutil.which("redis-benchmark") or "/usr/bin/redis-benchmark")
-    parser.add_argument("--write", type=Path, help="update the queue section of this markdown file")
+    add_write_argument(parser, "queue")
     args = parser.parse_args(argv)
     target = redis_target()
     ours = asyncio.run(run_client(target, args.db, args.ops, args.concurrency))
@@ -147,12 +149,7 @@ def main(argv=None) -> int:
                      f"{base.get('ops_s', float('nan')):,.0f} | {base.get('median_ms', float('nan')):.3f} | "
                      f"{base.get('p95_ms', float('nan')):.3f} | {ratio} |")
     body = "\n".join(lines) + "\n"
-    if args.write:
-        from bench.report import write_section
-
-        write_section(args.write, "queue", "Decision queue vs redis-benchmark", body)
-        print(f"wrote {args.write}")
-    print(body)
+    publish(args.write, "queue", "Decision queue vs redis-benchmark", body)
     return 0
 
 

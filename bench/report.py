@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
+
+
+def add_write_argument(parser: argparse.ArgumentParser, section: str) -> None:
+    """Every bench script's `--write FILE`: put its markdown section into FILE (docs/benchmarks.md)."""
+    parser.add_argument("--write", type=Path, metavar="MARKDOWN",
+                        help=f"update the {section} section of this markdown file")
+
+
+def command_line(script: str, argv: list[str] | None) -> str:
+    """How to reproduce this run, for the section's "Reproduce:" line."""
+    return f"python bench/{script} {' '.join(argv if argv is not None else sys.argv[1:])}".strip()
+
+
+def publish(path: Path | None, name: str, title: str, body: str) -> None:
+    """Print the section; with `--write` also replace it in `path` (see `write_section`)."""
+    print("\n" + body)
+    if path:
+        write_section(path, name, title, body)
+        print(f"wrote {path}")
 
 
 def write_section(path: Path, name: str, title: str, body: str) -> None:

@@ -22,6 +22,7 @@ from npcs.models import (
     NPCTrade,
     NPCWorldState,
 )
+from npcs.models.npc import idle_q
 
 # The world-state columns the console shows next to an NPC (strategy per world).
 _WORLD_STATE_SUMMARY = ("id", "npc_id", "world_id", "current_strategy", "rank", "village_count")
@@ -107,21 +108,14 @@ def npc_overview(*, npc_id: int, recent: int = 10) -> NPCOverview:
     )
 
 
-def npcs_idle_since(*, hours: float) -> QuerySet[NPC]:
-    """Active, unpaused NPCs whose last activity is older than `hours`."""
-    cutoff = timezone.now() - datetime.timedelta(hours=hours)
-    return NPC.objects.filter(active=True, paused=False, last_active__lt=cutoff)
-
-
 def console_dashboard_counts(*, idle_hours: float = 24) -> dict[str, int]:
     """The numbers on the console's home page (NPCs are few; the decision count uses its index)."""
     since = timezone.now() - datetime.timedelta(hours=1)
-    cutoff = timezone.now() - datetime.timedelta(hours=idle_hours)
     counts = NPC.objects.aggregate(
         active_npcs=Count("id", filter=Q(active=True, paused=False)),
         paused_npcs=Count("id", filter=Q(paused=True)),
         inactive_npcs=Count("id", filter=Q(active=False)),
-        idle_npcs=Count("id", filter=Q(active=True, paused=False, last_active__lt=cutoff)),
+        idle_npcs=Count("id", filter=idle_q(hours=idle_hours)),
     )
     counts["decisions_last_hour"] = NPCDecision.objects.filter(created_at__gte=since).count()
     counts["idle_hours"] = idle_hours

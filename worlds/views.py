@@ -14,16 +14,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 
 from npcadmin.access import allowed, requires
 from npcadmin.edits import RowLocked, conflict_html
+from npcadmin.paginators import seek_page
 from npcs.models import NPC
 from worlds.faults import WorldUnavailable, world_faults
 from worlds.forms import BuildHistoryFilterForm, VillageConfigForm, VillageFilterForm
 from worlds.models import NPCVillageConfig
-from worlds.pagination import page_without_count
 from worlds.selectors import (
     attach_recent_builds,
     build_history_in_world,
@@ -87,7 +87,7 @@ def village_list(request, world_id: str):
     names = npc_names(c.npc_id for c in rows)
     return render(request, "worlds/village_list.html", {
         "world_id": world_id, "worlds": settings.NPCADMIN_WORLDS, "filters": filters, "page": page,
-        "rows": [(c, names.get(c.npc_id)) for c in rows], "query": _query_without_page(request),
+        "rows": [(c, names.get(c.npc_id)) for c in rows], "query": _query_without(request, "page"),
     })
 
 
@@ -143,11 +143,19 @@ def build_history(request, world_id: str):
     builds = build_history_in_world(world_id, building=data.get("building", ""), npc_id=data.get("npc"),
                                     village_id=data.get("village"), completed_from=data.get("completed_from"),
                                     completed_to=data.get("completed_to"))
-    page = page_without_count(builds, request.GET.get("page"), BUILDS_PER_PAGE)
+    if "page" in request.GET:
+        # Links from before the seek pager: an OFFSET page has no stable place in a list that grows
+        # at the top, so it goes to the newest rows with the same filters.
+        query = _query_without(request, "page", "cursor")
+        return redirect(f"{request.path}?{query}" if query else request.path)
+    try:
+        page = seek_page(builds, request.GET.get("cursor"), BUILDS_PER_PAGE)
+    except ValueError:
+        return HttpResponseBadRequest("Not a cursor of this list.")
     names = npc_names(b.npc_id for b in page.rows)
     return render(request, "worlds/build_history.html", {
         "world_id": world_id, "worlds": settings.NPCADMIN_WORLDS, "filters": filters, "page": page,
-        "rows": [(b, names.get(b.npc_id)) for b in page.rows], "query": _query_without_page(request),
+        "rows": [(b, names.get(b.npc_id)) for b in page.rows], "query": _query_without(request, "page", "cursor"),
     })
 
 
@@ -169,7 +177,8 @@ def _add_service_errors(form, error: ValidationError) -> None:
             form.add_error(None, [f"{name}: {m}" if name and name != "__all__" else m for m in messages_])
 
 
-def _query_without_page(request) -> str:
+def _query_without(request, *names: str) -> str:
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in names:
+        query.pop(name, None)
     return query.urlencode()

@@ -106,7 +106,8 @@ class SharedRowAdmin(ConsoleAdmin):
 class EngineLogAdmin(ConsoleAdmin):
     """A log the NPC engine writes: read-only except `editable_fields`, JSON and prompts formatted.
 
-    Detail pages show `pretty_<field>` for every JSON and long-text field.
+    Detail pages show `pretty_<field>` for every JSON and long-text field that is not editable:
+    each subclass declares those `@admin.display` methods (tests check none is missing).
     """
 
     editable_fields: tuple[str, ...] = ()
@@ -139,18 +140,3 @@ class EngineLogAdmin(ConsoleAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [name for name in self._shown_fields() if name not in self.editable_fields]
-
-    def __getattr__(self, name):
-        if name.startswith("pretty_"):
-            field_name = name.removeprefix("pretty_")
-            try:
-                field = self.model._meta.get_field(field_name)
-            except Exception as exc:
-                raise AttributeError(name) from exc
-
-            def display(obj):
-                return pretty(getattr(obj, field_name))
-
-            display.short_description = field.verbose_name
-            return display
-        raise AttributeError(name)

@@ -84,10 +84,9 @@ class IdleFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         try:  # a hand-typed ?idle_hours=inf / nan / 1e20 overflowed timedelta: a 500
-            cutoff = timezone.now() - datetime.timedelta(hours=float(value))
+            return queryset.idle(hours=float(value))
         except (ValueError, OverflowError):
             return queryset.none()
-        return queryset.filter(active=True, paused=False, last_active__lt=cutoff)
 
 
 def _aware(value):

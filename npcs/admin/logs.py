@@ -6,7 +6,7 @@ outcome. Every list uses the estimating paginator and indexed orderings.
 
 from django.contrib import admin
 
-from npcs.admin.base import EngineLogAdmin
+from npcs.admin.base import EngineLogAdmin, pretty
 from npcs.admin.filters import DateRangeFilter, NPCFilter, SenderFilter, WorldFilter
 from npcs.models import NPCBattle, NPCDecision, NPCMemory, NPCMessage, NPCTrade
 
@@ -21,6 +21,18 @@ class NPCMemoryAdmin(EngineLogAdmin):
     ordering = ("-occurred_at", "-id")
     sortable_by = ("occurred_at",)
 
+    @admin.display(description="event data")
+    def pretty_event_data(self, obj):
+        return pretty(obj.event_data)
+
+    @admin.display(description="lesson learned")
+    def pretty_lesson_learned(self, obj):
+        return pretty(obj.lesson_learned)
+
+    @admin.display(description="behavior adjustment")
+    def pretty_behavior_adjustment(self, obj):
+        return pretty(obj.behavior_adjustment)
+
 
 @admin.register(NPCDecision)
 class NPCDecisionAdmin(EngineLogAdmin):
@@ -32,6 +44,34 @@ class NPCDecisionAdmin(EngineLogAdmin):
     ordering = ("-created_at", "-id")
     sortable_by = ("created_at",)
 
+    @admin.display(description="situation summary")
+    def pretty_situation_summary(self, obj):
+        return pretty(obj.situation_summary)
+
+    @admin.display(description="llm prompt")
+    def pretty_llm_prompt(self, obj):
+        return pretty(obj.llm_prompt)
+
+    @admin.display(description="llm response")
+    def pretty_llm_response(self, obj):
+        return pretty(obj.llm_response)
+
+    @admin.display(description="rule based recommendation")
+    def pretty_rule_based_recommendation(self, obj):
+        return pretty(obj.rule_based_recommendation)
+
+    @admin.display(description="final decision")
+    def pretty_final_decision(self, obj):
+        return pretty(obj.final_decision)
+
+    @admin.display(description="execution result")
+    def pretty_execution_result(self, obj):
+        return pretty(obj.execution_result)
+
+    @admin.display(description="outcome data")
+    def pretty_outcome_data(self, obj):
+        return pretty(obj.outcome_data)
+
 
 @admin.register(NPCBattle)
 class NPCBattleAdmin(EngineLogAdmin):
@@ -41,6 +81,34 @@ class NPCBattleAdmin(EngineLogAdmin):
     list_select_related = ("npc",)
     ordering = ("-occurred_at", "-id")
     sortable_by = ("occurred_at",)
+
+    @admin.display(description="my troops sent")
+    def pretty_my_troops_sent(self, obj):
+        return pretty(obj.my_troops_sent)
+
+    @admin.display(description="my troops survived")
+    def pretty_my_troops_survived(self, obj):
+        return pretty(obj.my_troops_survived)
+
+    @admin.display(description="enemy troops estimated")
+    def pretty_enemy_troops_estimated(self, obj):
+        return pretty(obj.enemy_troops_estimated)
+
+    @admin.display(description="enemy troops killed")
+    def pretty_enemy_troops_killed(self, obj):
+        return pretty(obj.enemy_troops_killed)
+
+    @admin.display(description="prediction made")
+    def pretty_prediction_made(self, obj):
+        return pretty(obj.prediction_made)
+
+    @admin.display(description="tactical lesson")
+    def pretty_tactical_lesson(self, obj):
+        return pretty(obj.tactical_lesson)
+
+    @admin.display(description="strategy adjustment")
+    def pretty_strategy_adjustment(self, obj):
+        return pretty(obj.strategy_adjustment)
 
 
 @admin.register(NPCTrade)
@@ -71,3 +139,12 @@ class NPCMessageAdmin(EngineLogAdmin):
     list_select_related = ("from_npc",)
     ordering = ("-sent_at", "-id")
     sortable_by = ("sent_at",)
+
+    @admin.display(description="message body")
+    def pretty_message_body(self, obj):
+        return pretty(obj.message_body)
+
+    @admin.display(description="llm prompt")
+    def pretty_llm_prompt(self, obj):
+        return pretty(obj.llm_prompt)
+

@@ -134,7 +134,7 @@ class TimelineForm(forms.Form):
     llm = forms.ChoiceField(required=False, label="LLM", choices=[("", "any"), ("yes", "used"), ("no", "not used")])
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput({"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+    cursor = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def __init__(self, *args, worlds: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)

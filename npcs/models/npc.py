@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import uuid
 
@@ -11,6 +12,7 @@ from django.db import models
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Now
 from django.db.models.lookups import Range
+from django.utils import timezone
 
 from npcs.choices import BEHAVIOR_WEIGHTS, AllianceRole, Personality, Strategy, Tribe
 from npcs.models.fields import bounded, check_in, check_range, int_default
@@ -43,6 +45,22 @@ def validate_behavior_template(value) -> None:
         raise ValidationError(errors)
 
 
+def idle_q(*, hours: float) -> models.Q:
+    """The one idle-NPC rule: active, not paused, and no activity for more than `hours`.
+
+    A `Q` so that counts can use it as an aggregate's filter; an hours value timedelta cannot
+    hold (inf, nan, 1e20) raises OverflowError or ValueError.
+    """
+    cutoff = timezone.now() - datetime.timedelta(hours=hours)
+    return models.Q(active=True, paused=False, last_active__lt=cutoff)
+
+
+class NPCQuerySet(models.QuerySet):
+    def idle(self, *, hours: float) -> NPCQuerySet:
+        """NPCs idle for more than `hours` (see `idle_q`)."""
+        return self.filter(idle_q(hours=hours))
+
+
 class NPC(models.Model):
     """An AI-driven player: who it is, how it behaves, and how much it has done."""
 
@@ -71,6 +89,8 @@ class NPC(models.Model):
 
     version = int_default(1, help_text="behaviour template version")
     notes = models.TextField(null=True, blank=True)
+
+    objects = NPCQuerySet.as_manager()
 
     class Meta:
         db_table = "npcs"

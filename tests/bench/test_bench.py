@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
 from bench import changelist, generate_data
-from bench.report import write_section
+from bench.report import command_line, publish, write_section
 from npcs.models import NPC, NPCDecision, NPCMemory
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +80,14 @@ def test_dashboards_bench_times_every_dashboard_and_its_raw_baseline(tmp_path):
     text = target.read_text()
     assert text.count("| `/analytics/") == 7
     assert text.count("× |") == 4  # overview, overview of a world, npc, decisions: raw-table baseline ratios
+
+
+def test_publish_prints_always_and_writes_only_with_a_path(capsys, tmp_path):
+    target = tmp_path / "benchmarks.md"
+    publish(None, "x", "X", "body one\n")
+    assert "body one" in capsys.readouterr().out and not target.exists()
+    publish(target, "x", "X", "body two\n")
+    publish(target, "x", "X", "body three\n")
+    text = target.read_text()
+    assert "## X" in text and "body three" in text and "body two" not in text
+    assert command_line("queue_bench.py", ["--ops", "5"]) == "python bench/queue_bench.py --ops 5"

@@ -43,7 +43,10 @@ def test_an_admin_form_save_is_recorded_with_before_and_after(admin_client):
             "relationship_type": "enemy", "trust_score": -4, "total_interactions": 0, "battles_won_against": 0,
             "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
             "messages_received": 0, "treaties_active-TOTAL": 0}
-    response = admin_client.post(reverse("admin:npcs_npcrelationship_change", args=[rel.pk]), data)
+    url = reverse("admin:npcs_npcrelationship_change", args=[rel.pk])
+    # The change form carries the row's edit token (optimistic locking): post back the one it showed.
+    data["edit_token"] = admin_client.get(url).context["adminform"].form["edit_token"].value()
+    response = admin_client.post(url, data)
     assert response.status_code == 302
     entry = audit.entries_for("npcs.npcrelationship", rel.pk).get()
     assert entry.changes["relationship_type"] == ["neutral", "enemy"]

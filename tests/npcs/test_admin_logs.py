@@ -78,3 +78,18 @@ def test_message_outcome_is_editable(admin_client):
     message.refresh_from_db()
     assert message.objective_achieved is True and message.message_body.startswith("Greetings")
     assert not NPCMessage.objects.exclude(pk=message.pk).exists()
+
+
+def test_every_engine_log_admin_declares_the_pretty_display_it_shows():
+    """Detail pages name `pretty_<field>` for JSON/long text: each must be a declared @admin.display."""
+    from django.contrib import admin as django_admin
+
+    from npcs.admin.base import EngineLogAdmin
+
+    logs = [a for a in django_admin.site._registry.values() if isinstance(a, EngineLogAdmin)]
+    assert logs
+    for model_admin in logs:
+        for name in model_admin._shown_fields():
+            if name.startswith("pretty_"):
+                method = getattr(type(model_admin), name, None)
+                assert callable(method) and hasattr(method, "short_description"), (type(model_admin), name)

@@ -62,6 +62,20 @@ def test_filters_idle_and_world(admin_client):
     assert "Busy" in html and "Sleepy" not in html
 
 
+def test_one_idle_rule_for_the_filter_and_the_home_page_count(db):
+    from npcs.selectors import console_dashboard_counts
+
+    long_ago = timezone.now() - datetime.timedelta(hours=30)
+    idle = NPCFactory()
+    paused, inactive, busy = NPCFactory(paused=True), NPCFactory(active=False), NPCFactory()
+    NPC.objects.filter(pk__in=[idle.pk, paused.pk, inactive.pk]).update(last_active=long_ago)
+    mine = NPC.objects.filter(pk__in=[idle.pk, paused.pk, inactive.pk, busy.pk])
+    assert list(mine.idle(hours=24)) == [idle] and list(mine.idle(hours=31)) == []
+    assert console_dashboard_counts(idle_hours=24)["idle_npcs"] == NPC.objects.idle(hours=24).count() >= 1
+    with pytest.raises(OverflowError):
+        NPC.objects.idle(hours=1e20)
+
+
 def _form_data(admin_client, npc, **changes):
     """The change form's current values as a browser would post them, with `changes` applied."""
     html = admin_client.get(reverse("admin:npcs_npc_change", args=[npc.pk])).content.decode()

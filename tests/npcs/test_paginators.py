@@ -126,3 +126,22 @@ def test_cursor_keeps_filters_and_page_links_drop_it(admin_client, monkeypatch):
 def test_malformed_cursor_is_refused_like_a_bad_filter(admin_client, cursor):
     response = admin_client.get(reverse("admin:npcs_npcdecision_changelist"), {"cursor": cursor})
     assert response.status_code == 302 and "e=1" in response["Location"]
+
+
+def test_seek_page_breaks_ties_of_one_instant_and_refuses_other_orderings(db):
+    from django.utils import timezone
+
+    from npcadmin.paginators import seek_page
+    from npcs.models import NPCDecision
+    from tests.factories.npcs import NPCDecisionFactory
+
+    moment = timezone.now()
+    made = [NPCDecisionFactory(created_at=moment).pk for _ in range(5)]
+    decisions = NPCDecision.objects.filter(pk__in=made).order_by("-created_at", "-id")
+    first = seek_page(decisions, None, 2)
+    second = seek_page(decisions, first.next_cursor, 2)
+    third = seek_page(decisions, second.next_cursor, 2)
+    assert [d.pk for d in first.rows + second.rows + third.rows] == sorted(made, reverse=True)
+    assert first.is_first and not second.is_first and third.next_cursor is None
+    with pytest.raises(ValueError):
+        seek_page(decisions.order_by("id"), None, 2)

@@ -199,17 +199,22 @@ def test_build_history_filters(admin_client):
     assert "must be after its start" in response.content.decode()
 
 
-def test_build_history_pages_without_counting(admin_client, monkeypatch):
+def test_build_history_seeks_pages_without_counting(admin_client, monkeypatch):
     monkeypatch.setattr("worlds.views.BUILDS_PER_PAGE", 2)
     config = NPCVillageConfigFactory(world="demo")
-    NPCBuildQueueHistoryFactory.create_batch(3, world="demo", config=config)
+    builds = NPCBuildQueueHistoryFactory.create_batch(3, world="demo", config=config)
     url = reverse("worlds:build_history", kwargs={"world_id": "demo"})
     first = admin_client.get(url, {"building": "barracks"})
     assert len(first.context["rows"]) == 2 and first.context["page"].has_next
-    assert "building=barracks&amp;page=2" in first.content.decode()
-    second = admin_client.get(url, {"building": "barracks", "page": 2})
+    cursor = first.context["page"].next_cursor
+    assert "building=barracks&amp;cursor=" in first.content.decode() and "newest" not in first.content.decode()
+    second = admin_client.get(url, {"building": "barracks", "cursor": cursor})
     assert len(second.context["rows"]) == 1 and not second.context["page"].has_next
-    assert admin_client.get(url, {"page": "bogus"}).status_code == 200
+    seen = [b.pk for b, _ in first.context["rows"] + second.context["rows"]]
+    assert sorted(seen) == sorted(b.pk for b in builds)
+    assert admin_client.get(url, {"cursor": "bogus"}).status_code == 400
+    old = admin_client.get(url, {"building": "barracks", "page": 2})
+    assert old.status_code == 302 and old["Location"] == f"{url}?building=barracks"
 
 
 def test_npc_page_shows_villages_in_every_world(admin_client):

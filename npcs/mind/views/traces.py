@@ -6,11 +6,13 @@ import datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from npcadmin.access import requires
+from npcadmin.paginators import seek_page
 from npcs.mind import traces, usage
 from npcs.mind.forms import AroundForm, OverviewForm, TimelineForm, bind
 from npcs.mind.views.access import in_utc
@@ -25,19 +27,26 @@ def decision_timeline(request, npc_id: int):
     worlds = list(npc.world_states.order_by("world_id").values_list("world_id", flat=True))
     form = bind(TimelineForm, request.GET, {}, worlds=worlds)
     context = {"npc": npc, "form": form, "console_url": reverse("admin:npcs_npc_change", args=[npc.pk])}
-    if form.is_valid():
-        filters = form.to_filter()
-        page = form.cleaned_data.get("page") or 1
-        size = traces.TIMELINE_PAGE
-        offset = (page - 1) * size
-        rows = list(traces.decisions_for_npc(npc_id=npc.pk, filters=filters)[offset: offset + size + 1])
+    if "page" in request.GET:
+        # Links from before the seek pager: an OFFSET page has no stable place in a timeline that
+        # grows at the top, so it goes to the newest decisions with the same filters.
         params = request.GET.copy()
-        params.pop("page", None)
+        params.pop("page")
+        params.pop("cursor", None)
+        return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+    if form.is_valid():
+        try:
+            page = seek_page(traces.decisions_for_npc(npc_id=npc.pk, filters=form.to_filter()),
+                             form.cleaned_data.get("cursor") or None, traces.TIMELINE_PAGE)
+        except ValueError:
+            return HttpResponseBadRequest("Not a cursor of this timeline.")
+        params = request.GET.copy()
+        params.pop("cursor", None)
         context.update(
-            decisions=rows[:size],
+            decisions=page.rows,
             page=page,
-            newer_url=f"?{urlencode({**params.dict(), 'page': page - 1})}" if page > 1 else None,
-            older_url=f"?{urlencode({**params.dict(), 'page': page + 1})}" if len(rows) > size else None,
+            newer_url=f"?{params.urlencode()}" if not page.is_first else None,
+            older_url=f"?{urlencode({**params.dict(), 'cursor': page.next_cursor})}" if page.has_next else None,
         )
     return render(request, "mind/timeline.html", context)
 

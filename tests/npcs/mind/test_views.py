@@ -176,11 +176,22 @@ def test_timeline_pages_newest_first_and_flags_departures(gm_client, npc):
     assert first.context["decisions"][0].pk == departed.pk and first.context["decisions"][0].departed
     assert not first.context["decisions"][1].departed
     assert len(first.context["decisions"]) == 50 and first.context["older_url"]
-    second = gm_client.get(url, {"page": 2})
+    older = first.context["older_url"]
+    assert "cursor=" in older and "page=" not in older and first.context["newer_url"] is None
+    second = gm_client.get(url + older)
     assert len(second.context["decisions"]) == 6 and second.context["older_url"] is None
+    assert second.context["newer_url"] == "?"
     ids = [d.pk for d in first.context["decisions"]] + [d.pk for d in second.context["decisions"]]
     assert len(set(ids)) == 56
     assert len(gm_client.get(url, {"llm": "yes"}).context["decisions"]) == 1
+
+
+def test_timeline_old_page_links_redirect_and_junk_cursors_are_refused(gm_client, npc):
+    url = reverse("mind:decision_timeline", args=[npc.pk])
+    old = gm_client.get(url, {"llm": "yes", "page": 7})
+    assert old.status_code == 302 and old["Location"] == f"{url}?llm=yes"
+    for junk in ("yesterday~1", "2026-01-01T00:00:00~x", "2026-01-01T00:00:00~5"):  # the last has no zone
+        assert gm_client.get(url, {"cursor": junk}).status_code == 400, junk
 
 
 @pytest.mark.parametrize("rows", [5, 10])
