@@ -18,6 +18,7 @@ def navigation(request):
         return {}
     context = {"nav_areas": areas_for(user, current_path=request.path)}
     match = getattr(request, "resolver_match", None)
-    if not (match and match.namespace == "admin"):
+    # Any AdminSite (the console's, or another over the same models) builds its own.
+    if not (match and match.app_name == "admin"):
         context.update(admin.site.each_context(request))
     return context
