@@ -7,15 +7,15 @@ import json
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html, format_html_join
 
 from npcadmin import audit
+from npcadmin.edits import SharedRowForm
 from npcadmin.jsonb import StorableJSONField, validate_jsonb_storable
 from npcs.choices import BEHAVIOR_WEIGHTS, Personality, RelationshipType, TreatyType, Tribe
-from npcs.models import NPC, NPCAlliance, NPCRelationship
+from npcs.models import NPC, NPCAlliance, NPCRelationship, NPCWorldState
 from npcs.models.alliance import STANCE_KEYS
 from npcs.models.npc import validate_behavior_template
-from npcs.selectors import npc_edit_snapshot, npc_edit_token
+from npcs.selectors import NPC_EDIT_FIELDS
 
 TEMPLATE_LISTS = ("building_priority", "goals")
 TEMPLATE_FORM_KEYS = (*BEHAVIOR_WEIGHTS, *TEMPLATE_LISTS)
@@ -60,6 +60,11 @@ class OrderedListField(forms.CharField):
         value = super().to_python(value) or ""
         return [line.strip() for line in value.splitlines() if line.strip()]
 
+    def has_changed(self, initial, data):
+        # CharField's comparison saw a missing list ("") and an empty one ([]) as a change.
+        before = initial if isinstance(initial, list) else self.to_python(initial or "")
+        return before != self.to_python(data)
+
 
 class UnitNumberInput(forms.NumberInput):
     """A number input followed by its unit."""
@@ -81,7 +86,7 @@ def _weight_field(key: str) -> forms.FloatField:
                             label=key.replace("_", " ").capitalize(), help_text=f"0..1 — {WEIGHT_HELP[key]}")
 
 
-class NPCForm(forms.ModelForm):
+class NPCForm(SharedRowForm):
     """An NPC with its behaviour template split into fields; unknown template keys kept as raw JSON."""
 
     aggression = _weight_field("aggression")
@@ -90,7 +95,6 @@ class NPCForm(forms.ModelForm):
     risk_tolerance = _weight_field("risk_tolerance")
     patience = _weight_field("patience")
     adaptability = _weight_field("adaptability")
-    edit_token = forms.CharField(widget=forms.HiddenInput, required=False)
     building_priority = OrderedListField(required=False, help_text="One building per line, highest priority first.")
     goals = OrderedListField(required=False, help_text="One goal per line, most important first.")
     extra_template = StorableJSONField(
@@ -98,6 +102,10 @@ class NPCForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField json", "spellcheck": "false"}),
         help_text="Keys of the behaviour template this form has no field for. They are saved as they are.",
     )
+
+    edit_fields = NPC_EDIT_FIELDS
+    column_sources = {"behavior_template": (*TEMPLATE_FORM_KEYS, "extra_template")}
+    conflict_what = "NPC"
 
     class Meta:
         model = NPC
@@ -128,10 +136,8 @@ class NPCForm(forms.ModelForm):
             if key in template:
                 self.initial.setdefault(key, template[key])
         self.initial.setdefault("extra_template", {k: v for k, v in template.items() if k not in TEMPLATE_FORM_KEYS})
-        if self.instance.pk:
-            self.initial["edit_token"] = npc_edit_token(self.instance)
-        self.conflict: NPC | None = None
         self._template_order = list(template)
+        self._template = template
 
     def clean_extra_template(self):
         extra = self.cleaned_data.get("extra_template")
@@ -145,15 +151,28 @@ class NPCForm(forms.ModelForm):
         return extra
 
     def behavior_template(self) -> dict:
-        """The template assembled from the fields, keeping the original key order where it can."""
-        data = self.cleaned_data
-        values = dict(data.get("extra_template") or {})
+        """The stored template with only the keys the person changed replaced, in the stored order.
+
+        A weight the engine wrote as 0.123456 stays exactly that unless its field was edited.
+        """
+        data, changed = self.cleaned_data, set(self.changed_data)
+        values = dict(self._template)
+        if "extra_template" in changed:
+            for key in [k for k in values if k not in TEMPLATE_FORM_KEYS]:
+                del values[key]
+            values.update(data.get("extra_template") or {})
         for key in BEHAVIOR_WEIGHTS:
-            if data.get(key) is not None:
-                values[key] = round(float(data[key]), 4)
+            if key in changed:
+                if data.get(key) is None:
+                    values.pop(key, None)
+                else:
+                    values[key] = round(float(data[key]), 4)
         for key in TEMPLATE_LISTS:
-            if data.get(key):
-                values[key] = list(data[key])
+            if key in changed:
+                if data.get(key):
+                    values[key] = list(data[key])
+                else:
+                    values.pop(key, None)
         ordered = {key: values[key] for key in self._template_order if key in values}
         ordered.update({key: value for key, value in values.items() if key not in ordered})
         return ordered
@@ -171,54 +190,21 @@ class NPCForm(forms.ModelForm):
                 target = next((key for key in TEMPLATE_FORM_KEYS if message.startswith(key)), None)
                 self.add_error(target, message)
         self.instance.behavior_template = template
-        if self.instance.pk:
-            self._check_concurrent_edit()
+        self.check_concurrent_edit()
         return cleaned
 
-    def _check_concurrent_edit(self) -> None:
-        """Lock the row and refuse the save if it changed since this form was rendered.
-
-        The admin runs the whole POST in one transaction, so the lock taken here is held until
-        the save commits: a second editor's check waits and then sees the new values.
-        """
-        token = self.cleaned_data.get("edit_token") or ""
-        current = NPC.objects.select_for_update().get(pk=self.instance.pk)
-        current_token = npc_edit_token(current)
-        if token == current_token:
-            return
-        self.conflict = current
-        self.data = self.data.copy()
-        self.data[self.add_prefix("edit_token")] = current_token
-        self.add_error(None, ValidationError(self.conflict_message(current), code="concurrent_edit"))
-
-    def conflict_message(self, current: NPC) -> str:
-        """Who saved, and each value that is now different from what this editor submitted."""
+    def conflict_who(self, current: NPC) -> str:
+        """The last console user who saved this NPC, if the audit trail knows one."""
         last = audit.entries_for("npcs.npc", current.pk).first()
-        who = f" ({last.actor_name}, {last.at:%Y-%m-%d %H:%M:%S %Z})" if last else ""
-        snapshot = npc_edit_snapshot(current)
-        mine = {key: self.cleaned_data.get(key) for key in NPCForm.Meta.fields}
-        mine["behavior_template"] = self.instance.behavior_template
-
-        def show(value):
-            return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-
-        rows = format_html_join(
-            "", "<li><b>{}</b>: now <code>{}</code> — yours <code>{}</code></li>",
-            ((key.replace("_", " "), show(snapshot[key]), show(mine[key]))
-             for key in snapshot if key in mine and snapshot[key] != mine[key]),
-        )
-        return format_html(
-            "Someone else saved this NPC while you were editing it{}; it is now at template version {}. "
-            "Your changes were NOT saved. Where the saved values differ from yours:"
-            "<ul class=\"conflict-values\">{}</ul>"
-            "Check your edits below (they are still in the form), then save again to replace the saved values.",
-            who, current.version, rows,
-        )
+        version = f"; it is now at template version {current.version}"
+        return f" ({last.actor_name}, {last.at:%Y-%m-%d %H:%M:%S %Z}){version}" if last else version
 
     def npc_data(self) -> dict:
-        """The editable values for `services.npc_update` / `npc_create`."""
-        data = {field: self.cleaned_data[field] for field in NPCForm.Meta.fields if field in self.cleaned_data}
-        data["behavior_template"] = self.instance.behavior_template
+        """The values for `services.npc_update` (only the changed ones) / `npc_create` (all of them)."""
+        columns = self.changed_columns() if self.instance.pk else [*NPCForm.Meta.fields, "behavior_template"]
+        data = {field: self.cleaned_data[field] for field in columns if field in self.cleaned_data}
+        if "behavior_template" in columns:
+            data["behavior_template"] = self.instance.behavior_template
         return data
 
 
@@ -245,6 +231,22 @@ class RelationshipTypeForm(forms.Form):
 # --- Treaties ---------------------------------------------------------------------------------
 
 TREATY_KEYS = ("type", "start", "end", "terms")
+SHOWN_KEY = "__shown__"
+
+
+def _treaty_text(value) -> str:
+    """A treaty value as its input shows it: text as it is, anything else (a JSON `terms`) as JSON."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _treaty_value(key: str, text: str):
+    """A typed treaty input: `terms` that is a JSON object or list stays JSON, anything else is text."""
+    if key == "terms" and text[:1] in ("{", "["):
+        with contextlib.suppress(ValueError):
+            return json.loads(text)
+    return text
 
 
 class TreatyListWidget(forms.Widget):
@@ -268,9 +270,14 @@ class TreatyListWidget(forms.Widget):
         rows = []
         for treaty in [*context["widget"]["value"], {}]:
             treaty = treaty if isinstance(treaty, dict) else {}
+            shown = {k: _treaty_text(treaty[k]) for k in TREATY_KEYS if k in treaty}
             extra = {k: v for k, v in treaty.items() if k not in TREATY_KEYS}
-            rows.append({**{k: treaty.get(k) or "" for k in TREATY_KEYS},
-                         "extra": json.dumps(extra) if extra else ""})
+            if shown:
+                # What each input showed and the value behind it: an input sent back unchanged
+                # gives back that exact value (a JSON `terms` object stays an object, a null a null).
+                extra[SHOWN_KEY] = {k: [shown[k], treaty[k]] for k in shown}
+            rows.append({**{k: shown.get(k, "") for k in TREATY_KEYS},
+                         "extra": json.dumps(extra, ensure_ascii=False) if extra else ""})
         context["widget"].update(rows=rows, types=[(value, value.replace("_", " ")) for value in TreatyType.values])
         return context
 
@@ -283,13 +290,22 @@ class TreatyListWidget(forms.Widget):
         for i in range(total):
             if data.get(f"{name}-{i}-DELETE"):
                 continue
-            row = {key: (data.get(f"{name}-{i}-{key}") or "").strip() for key in TREATY_KEYS}
-            if not any(row.values()):
-                continue
-            treaty = {}
-            with contextlib.suppress(ValueError, TypeError):
-                treaty.update(json.loads(data.get(f"{name}-{i}-extra") or "{}"))
-            treaty.update({key: value for key, value in row.items() if value})
+            sent = {key: data.get(f"{name}-{i}-{key}") or "" for key in TREATY_KEYS}
+            extra = {}
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                extra.update(json.loads(data.get(f"{name}-{i}-extra") or "{}"))
+            shown = extra.pop(SHOWN_KEY, None)
+            shown = shown if isinstance(shown, dict) else {}
+            cleared = not any(value.strip() for value in sent.values())
+            if cleared and (not shown or any(b[0] for b in shown.values() if isinstance(b, list) and b)):
+                continue  # the blank row, or a treaty whose inputs were all emptied
+            treaty = dict(extra)
+            for key, text in sent.items():
+                before = shown.get(key)
+                if isinstance(before, list) and len(before) == 2 and before[0] == text:
+                    treaty[key] = before[1]  # untouched: the stored value, exactly
+                elif text.strip():
+                    treaty[key] = _treaty_value(key, text.strip())
             treaties.append(treaty)
         return treaties
 
@@ -310,22 +326,28 @@ class TreatyListField(StorableJSONField):
         return value
 
 
-class RelationshipForm(forms.ModelForm):
+class RelationshipForm(SharedRowForm):
+    """Type, trust and treaties of a relationship; the interaction history is the engine's (read-only)."""
+
     treaties_active = TreatyListField(
         required=False, label="Treaties",
         help_text="Each treaty needs a type and a start date; the end date, if any, must be after the start.",
     )
+    edit_fields = ("npc", "world_id", "target_player_id", "relationship_type", "trust_score", "treaties_active")
+    conflict_what = "relationship"
 
     class Meta:
         model = NPCRelationship
-        fields = ("npc", "world_id", "target_player_id", "relationship_type", "trust_score", "treaties_active",
-                  "total_interactions", "last_interaction_type", "last_interaction_at", "battles_won_against",
-                  "battles_lost_against", "resources_raided_from", "resources_lost_to", "messages_sent",
-                  "messages_received", "predicted_next_action", "prediction_confidence", "predicted_at")
+        fields = ("npc", "world_id", "target_player_id", "relationship_type", "trust_score", "treaties_active")
         labels = {"npc": "NPC", "world_id": "World"}
 
     def clean_treaties_active(self):
         return self.cleaned_data.get("treaties_active") or []
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_concurrent_edit()
+        return cleaned
 
 
 # --- Alliances --------------------------------------------------------------------------------
@@ -353,8 +375,8 @@ STANCE_LABELS = {"allied_alliances": "Allied alliances", "enemy_alliances": "Ene
                  "nap_alliances": "NAP alliances"}
 
 
-class AllianceForm(forms.ModelForm):
-    """An alliance with its diplomatic stance as three id lists that may not overlap."""
+class AllianceForm(SharedRowForm):
+    """An alliance with its diplomatic stance as three id lists; member totals are the engine's."""
 
     allied_alliances = AllianceIdsField(required=False, label=STANCE_LABELS["allied_alliances"],
                                         help_text="Alliance ids, separated by commas.")
@@ -362,10 +384,13 @@ class AllianceForm(forms.ModelForm):
     nap_alliances = AllianceIdsField(required=False, label=STANCE_LABELS["nap_alliances"],
                                      help_text="Alliances with a non-aggression pact.")
 
+    edit_fields = ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy", "diplomatic_stance")
+    column_sources = {"diplomatic_stance": STANCE_KEYS}
+    conflict_what = "alliance"
+
     class Meta:
         model = NPCAlliance
-        fields = ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy", "total_members",
-                  "npc_members", "total_rank", "total_population", "total_villages")
+        fields = ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy")
         labels = {"npc_leader": "NPC leader", "world_id": "World"}
 
     def __init__(self, *args, **kwargs):
@@ -391,5 +416,28 @@ class AllianceForm(forms.ModelForm):
         own = cleaned.get("alliance_id")
         if own is not None and own in seen:
             self.add_error(seen[own], "An alliance cannot have a stance towards itself.")
-        self.instance.diplomatic_stance = stance if any(stance.values()) else None
+        if any(key in self.changed_data for key in STANCE_KEYS):
+            self.instance.diplomatic_stance = stance if any(stance.values()) else None
+        self.check_concurrent_edit()
+        return cleaned
+
+
+# --- World states -----------------------------------------------------------------------------
+
+class WorldStateForm(SharedRowForm):
+    """What a game master steers in an NPC's world state; ranks, resources, powers and troops are the engine's."""
+
+    edit_fields = ("npc", "world_id", "player_id", "current_strategy", "strategic_goal", "threat_level",
+                   "alliance_id", "alliance_role")
+    conflict_what = "world state"
+
+    class Meta:
+        model = NPCWorldState
+        fields = ("npc", "world_id", "player_id", "current_strategy", "strategic_goal", "threat_level",
+                  "alliance_id", "alliance_role")
+        labels = {"npc": "NPC", "world_id": "World"}
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_concurrent_edit()
         return cleaned

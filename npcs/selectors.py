@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from npcadmin.edits import edit_token, row_snapshot
 from npcs.models import (
     NPC,
     NPCAlliance,
@@ -44,27 +43,20 @@ def npcs_for_console() -> QuerySet[NPC]:
     )
 
 
+# The values a game master edits; two edits conflict when one of them changed in between.
+# Counters and timestamps are the engine's: they are not here, so the engine never refuses a save.
+NPC_EDIT_FIELDS = ("name", "tribe", "personality", "behavior_template", "llm_temperature", "decision_cache_ttl",
+                   "strategic_update_frequency", "active", "paused", "notes", "version")
+
+
 def npc_edit_snapshot(npc: NPC) -> dict:
-    """The values a game master edits; two edits conflict when this changed in between."""
-    return {
-        "name": npc.name,
-        "tribe": npc.tribe,
-        "personality": npc.personality,
-        "behavior_template": npc.behavior_template,
-        "llm_temperature": npc.llm_temperature,
-        "decision_cache_ttl": npc.decision_cache_ttl,
-        "strategic_update_frequency": npc.strategic_update_frequency,
-        "active": npc.active,
-        "paused": npc.paused,
-        "notes": npc.notes,
-        "version": npc.version,
-    }
+    """The values a game master edits (`NPC_EDIT_FIELDS`) as they are on `npc`."""
+    return row_snapshot(npc, NPC_EDIT_FIELDS)
 
 
 def npc_edit_token(npc: NPC) -> str:
-    """A fingerprint of `npc_edit_snapshot`: the form carries it, the save compares it."""
-    payload = json.dumps(npc_edit_snapshot(npc), sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    """The console's edit token (npcadmin.edits) over `npc_edit_snapshot`: the form carries it, the save checks it."""
+    return edit_token(npc_edit_snapshot(npc))
 
 
 def npc_template_history(*, npc_id: int) -> QuerySet[NPCTemplateHistory]:

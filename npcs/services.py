@@ -1,7 +1,9 @@
 """Writes to the global NPC database: the one place the console, commands and tests change NPCs.
 
 Every service is keyword-only, atomic, validates with `full_clean()` and records who did what,
-fields before → after, in the audit trail (`npcadmin.audit.record`).
+fields before → after, in the audit trail (`npcadmin.audit.record`). Rows the engine also writes
+are locked within the console lock timeout and written column by column (npcadmin.edits); every
+change to an NPC is announced to the engine (npcs.changes).
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ from django.db.models import ProtectedError
 from django.db.models.functions import Now
 
 from npcadmin import audit
+from npcadmin.edits import (
+    EditConflict,
+    check_token,
+    console_lock_timeout,
+    lock_for_edit,
+    same_json,
+    save_changed_columns,
+)
+from npcs.changes import announce_npc_change
+from npcs.changes import park_runtime_after_commit as _park_runtime_after_commit
 from npcs.choices import RelationshipType
 from npcs.models import (
     NPC,
@@ -30,7 +42,7 @@ from npcs.models import (
     NPCWorldState,
 )
 from npcs.presets import preset_template
-from npcs.selectors import npc_edit_snapshot, npc_edit_token
+from npcs.selectors import NPC_EDIT_FIELDS, npc_edit_snapshot
 
 # Fields `npc_update` may change; counters and timestamps belong to the engine.
 NPC_EDITABLE_FIELDS = (
@@ -39,12 +51,8 @@ NPC_EDITABLE_FIELDS = (
 )
 
 
-class ConcurrentEditError(Exception):
+class ConcurrentEditError(EditConflict):
     """The NPC changed after the editor loaded it; their save would overwrite someone else's."""
-
-    def __init__(self, current: NPC):
-        self.current = current
-        super().__init__(f"NPC {current.pk} was changed by someone else (now version {current.version}).")
 
 
 class NPCDeleteRefused(Exception):
@@ -81,6 +89,7 @@ def npc_create(*, data: dict, by_user=None, reason: str = "created") -> NPC:
     _record_template(npc=npc, previous=None, by_user=by_user, reason=reason)
     _audit(by_user=by_user, action="npc.create", obj=npc, detail={"reason": reason},
            changes={k: [None, v] for k, v in audit.snapshot(npc, NPC_EDITABLE_FIELDS).items()})
+    announce_npc_change(npc_id=npc.pk, changed=sorted(data.keys()), version=npc.version, action="created")
     return npc
 
 
@@ -92,25 +101,33 @@ def npc_update(*, npc: NPC, data: dict, expected_token: str | None, by_user=None
     token, so of two concurrent saves exactly one wins. A changed behaviour template bumps
     `version` and is kept in `npc_template_history`.
     """
-    current = NPC.objects.select_for_update().get(pk=npc.pk)
-    if expected_token is not None and npc_edit_token(current) != expected_token:
-        raise ConcurrentEditError(current)
+    current = lock_for_edit(NPC.objects.all(), npc.pk)
+    try:
+        check_token(current, fields=NPC_EDIT_FIELDS, token=expected_token)
+    except EditConflict as conflict:
+        raise ConcurrentEditError(conflict.current, conflict.changes) from None
     previous_template = copy.deepcopy(current.behavior_template)
     before = audit.snapshot(current, [*NPC_EDITABLE_FIELDS, "version"])
     for key, value in data.items():
         if key not in NPC_EDITABLE_FIELDS:
             raise ValueError(f"{key} is not editable in the console")
         setattr(current, key, value)
-    template_changed = current.behavior_template != previous_template
+    template_changed = "behavior_template" in data and not same_json(current.behavior_template, previous_template)
     if template_changed:
         current.version += 1
-    current.full_clean()
-    current.save(update_fields=[*data.keys(), "version"] if data else ["version"])
+    # Only what this edit changes is validated: a value the engine wrote elsewhere is not the editor's to fix.
+    current.full_clean(exclude=[f.name for f in NPC._meta.concrete_fields if f.name not in data])
+    columns = [*data.keys(), "version"] if template_changed else list(data.keys())
+    if columns:
+        current.save(update_fields=columns)
+        announce_npc_change(npc_id=current.pk, changed=sorted(data.keys()), version=current.version)
     if template_changed:
         _record_template(npc=current, previous=previous_template, by_user=by_user, reason=reason)
     changes = audit.diff(before, audit.snapshot(current, [*NPC_EDITABLE_FIELDS, "version"]))
     if changes:
         _audit(by_user=by_user, action="npc.update", obj=current, changes=changes, detail={"reason": reason})
+    if data.get("paused") is True or data.get("active") is False:
+        _park_runtime_after_commit([current.pk])
     return current
 
 
@@ -141,13 +158,16 @@ def npc_restore_template(*, npc: NPC, history: NPCTemplateHistory, by_user=None,
 
 def _set_flag(*, npc_ids: Iterable[int], field_name: str, value: bool, by_user, verb: str) -> int:
     """Set a boolean on the NPCs where it differs; return how many changed (a conditional UPDATE)."""
-    with transaction.atomic():
+    with transaction.atomic(), console_lock_timeout():
         changing = list(NPC.objects.select_for_update().filter(pk__in=list(npc_ids))
-                        .exclude(**{field_name: value}).order_by("id").only("id", "name", field_name))
+                        .exclude(**{field_name: value}).order_by("id").only("id", "name", "version", field_name))
         NPC.objects.filter(pk__in=[n.pk for n in changing]).update(**{field_name: value})
         for npc in changing:
             _audit(by_user=by_user, action=f"npc.{verb.removesuffix('d')}", obj=npc,
                    changes={field_name: [getattr(npc, field_name), value]})
+            announce_npc_change(npc_id=npc.pk, changed=[field_name], version=npc.version, action=verb)
+        if (field_name, value) in (("paused", True), ("active", False)):  # the engine must stop playing it
+            _park_runtime_after_commit([n.pk for n in changing])
     return len(changing)
 
 
@@ -262,9 +282,9 @@ def npc_delete(*, npc: NPC, by_user=None) -> NPCDeletePreview:
     preview = npc_delete_preview(npc=npc)
     if not preview.can_delete:
         raise NPCDeleteRefused(preview)
-    repr_, pk, before = str(npc), npc.pk, audit.snapshot(npc, NPC_EDITABLE_FIELDS)
+    repr_, pk, version, before = str(npc), npc.pk, npc.version, audit.snapshot(npc, NPC_EDITABLE_FIELDS)
     try:
-        with transaction.atomic():
+        with console_lock_timeout():
             npc.delete()
     except (ProtectedError, IntegrityError) as exc:
         # A message or alliance appeared between the preview and the delete.
@@ -272,17 +292,19 @@ def npc_delete(*, npc: NPC, by_user=None) -> NPCDeletePreview:
     audit.record(by_user=by_user, actor="unknown", via="console", action="npc.delete", object_type="npcs.npc",
                  object_id=pk, object_repr=repr_, changes={k: [v, None] for k, v in before.items()},
                  detail={"dependent_rows": preview.total})
+    announce_npc_change(npc_id=pk, changed=["deleted"], version=version, action="deleted")
+    _park_runtime_after_commit([pk])
     return preview
 
 
 @transaction.atomic
 def alliance_hand_over_leadership(*, alliance: NPCAlliance, new_leader: NPC | None, by_user=None) -> NPCAlliance:
     """Give an alliance a new NPC leader (or none), e.g. so its old leader can be deleted."""
-    alliance = NPCAlliance.objects.select_for_update().get(pk=alliance.pk)
+    alliance = lock_for_edit(NPCAlliance.objects.all(), alliance.pk)
     old = alliance.npc_leader_id
     alliance.npc_leader = new_leader
     alliance.full_clean()
-    alliance.save()
+    save_changed_columns(alliance, ["npc_leader"])
     _audit(by_user=by_user, action="alliance.hand_over_leadership", obj=alliance,
            changes={"npc_leader_id": [old, alliance.npc_leader_id]})
     return alliance
@@ -294,7 +316,7 @@ def relationships_set_type(*, relationship_ids: Iterable[int], relationship_type
     """Set the type of many relationships at once; returns how many changed."""
     if relationship_type not in RelationshipType.values:
         raise ValidationError(f"Relationship type must be one of: {', '.join(RelationshipType.values)}.")
-    with transaction.atomic():
+    with transaction.atomic(), console_lock_timeout():
         changing = list(NPCRelationship.objects.select_for_update().filter(pk__in=list(relationship_ids))
                         .exclude(relationship_type=relationship_type).order_by("id"))
         NPCRelationship.objects.filter(pk__in=[r.pk for r in changing]).update(

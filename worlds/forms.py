@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from npcadmin.edits import SharedRowForm
 from npcadmin.jsonb import StorableJSONField, jsonb_problem
 from npcs.choices import Resource
 from worlds.choices import Building, VillageType
@@ -61,10 +62,12 @@ class StrategyJSONField(StorableJSONField):
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 
 
-class VillageConfigForm(forms.ModelForm):
-    """The game master's editor of one NPC village; `version` guards against lost updates."""
+class VillageConfigForm(SharedRowForm):
+    """The game master's editor of one NPC village; its edit token guards against lost updates
+    (checked by `village_config_update`, which writes only the changed columns)."""
 
-    version = forms.CharField(widget=forms.HiddenInput)
+    edit_fields = EDITABLE_CONFIG_FIELDS
+    conflict_what = "village configuration"
 
     class Meta:
         model = NPCVillageConfig
@@ -86,7 +89,8 @@ class VillageConfigForm(forms.ModelForm):
         return value
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in EDITABLE_CONFIG_FIELDS}
+        """The columns the person changed, with their new values."""
+        return {name: self.cleaned_data[name] for name in self.changed_columns()}
 
 
 class VillageFilterForm(forms.Form):

@@ -7,6 +7,15 @@ from typing import Any
 from django.db import transaction
 
 from npcadmin import audit
+from npcadmin.edits import (
+    EditConflict,
+    check_token,
+    edit_token,
+    lock_for_edit,
+    row_snapshot,
+    same_json,
+    save_changed_columns,
+)
 from npcadmin.routers import world_db
 from npcs.models import NPC
 from worlds.models import NPCBuildQueueHistory, NPCVillageConfig
@@ -19,17 +28,15 @@ EDITABLE_CONFIG_FIELDS = (
 )
 
 
-class StaleVillageConfig(Exception):
-    """The configuration changed since the editor loaded it; `current` is what is stored now."""
-
-    def __init__(self, current: NPCVillageConfig):
-        super().__init__(f"village {current.pk}'s NPC configuration changed at {current.updated_at:%H:%M:%S}")
-        self.current = current
+class StaleVillageConfig(EditConflict):
+    """The configuration changed since the editor loaded it; `current` is what is stored now,
+    `changes` each column that changed (old -> new)."""
 
 
 def version_token(config: NPCVillageConfig) -> str:
-    """What an editor sends back to prove it saw the latest version (the row's `updated_at`)."""
-    return config.updated_at.isoformat()
+    """The console's edit token (npcadmin.edits) over the editable columns: `updated_at` is not
+    enough, the engine changes the build phase without touching it."""
+    return edit_token(row_snapshot(config, EDITABLE_CONFIG_FIELDS))
 
 
 def village_config_update(*, world_id: str, village_id: int, changes: dict[str, Any],
@@ -37,22 +44,25 @@ def village_config_update(*, world_id: str, village_id: int, changes: dict[str, 
     """Change a village's NPC configuration; refuses a save based on an outdated version.
 
     Raises ValidationError (invalid values), StaleVillageConfig (someone saved in between),
-    NPCVillageConfig.DoesNotExist. The row is locked while it is checked and written.
+    RowLocked (the engine held the row beyond the lock timeout), NPCVillageConfig.DoesNotExist.
+    The row is locked while it is checked; only the columns that differ are written.
     """
     unknown = set(changes) - set(EDITABLE_CONFIG_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-    with transaction.atomic(using=world_db(world_id)):
-        config = NPCVillageConfig.objects.in_world(world_id).select_for_update().get(pk=village_id)
-        if seen_version is not None and seen_version != version_token(config):
-            raise StaleVillageConfig(current=config)
-        changed = {f: v for f, v in changes.items() if getattr(config, f) != v}
+    alias = world_db(world_id)
+    with transaction.atomic(using=alias):
+        config = lock_for_edit(NPCVillageConfig.objects.in_world(world_id), village_id, using=alias)
+        try:
+            check_token(config, fields=EDITABLE_CONFIG_FIELDS, token=seen_version)
+        except EditConflict as conflict:
+            raise StaleVillageConfig(conflict.current, conflict.changes) from None
+        changed = {f: v for f, v in changes.items() if not same_json(getattr(config, f), v)}
         before = {name: getattr(config, name) for name in changed}
         for name, value in changed.items():
             setattr(config, name, value)
         config.full_clean()
-        config.save()
-    config.refresh_from_db(fields=["updated_at"])
+        save_changed_columns(config, changed, using=alias)
     if changed:
         audit.record(by_user=by_user, actor="unknown", via="worlds" if by_user else "command",
                      action="village_config.update", obj=config, object_id=f"{world_id}:{village_id}",

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from npcadmin.access import allowed, requires
+from npcadmin.edits import RowLocked, conflict_html
 from npcs.models import NPC
 from worlds.faults import WorldUnavailable, world_faults
 from worlds.forms import BuildHistoryFilterForm, VillageConfigForm, VillageFilterForm
@@ -105,19 +106,22 @@ def village_config_edit(request, world_id: str, village_id: int):
         if form.is_valid():
             try:
                 village_config_update(world_id=world_id, village_id=village_id, changes=form.changes(),
-                                      seen_version=form.cleaned_data["version"], by_user=request.user)
+                                      seen_version=form.cleaned_data["edit_token"], by_user=request.user)
             except StaleVillageConfig as stale:
+                # Keep the person's input; the next save is measured against what is stored now.
                 config = stale.current
-                form = VillageConfigForm(instance=config, initial={"version": version_token(config)})
-                conflict = ("Someone else saved this configuration while you were editing it. "
-                            "Below are the values stored now; make your change again.")
+                form.data = form.data.copy()
+                form.data[form.add_prefix("edit_token")] = version_token(config)
+                conflict = conflict_html(stale, what="village configuration")
+            except RowLocked as locked:
+                conflict = str(locked)
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
                 messages.success(request, f"Saved the NPC configuration of {config.village.name}.")
                 return redirect("worlds:village_config", world_id=world_id, village_id=village_id)
     else:
-        form = VillageConfigForm(instance=config, initial={"version": version_token(config)})
+        form = VillageConfigForm(instance=config)
     if not can_change:
         for field in form.fields.values():
             field.disabled = True

@@ -152,6 +152,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Seconds a console write waits for a row the engine holds before it answers "try again".
+NPCADMIN_CONSOLE_LOCK_TIMEOUT = env.float("NPCADMIN_CONSOLE_LOCK_TIMEOUT", default=3.0)
 # Read requests (GET/HEAD) stop any SQL statement running longer than this (0: no limit);
 # writes, the engine and management commands are not limited (npcadmin/statement_timeout.py).
 NPCADMIN_STATEMENT_TIMEOUT_MS = env.int("NPCADMIN_STATEMENT_TIMEOUT_MS", default=15000)
@@ -166,6 +168,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Date-and-time formats that name the zone ("Dec. 1, 2026, 10:40 p.m. UTC"): npcadmin/formats/.
+FORMAT_MODULE_PATH = ["npcadmin.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")

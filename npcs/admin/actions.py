@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from npcadmin.edits import RowLocked
 from npcs import services
 from npcs.forms import RelationshipTypeForm
 
@@ -35,7 +36,11 @@ def _flag_action(*, name: str, verb: str, service, field_name: str, value: bool,
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin, request, queryset):
         if request.POST.get("post") == "yes":
-            changed = service(npc_ids=list(queryset.values_list("pk", flat=True)), by_user=request.user)
+            try:
+                changed = service(npc_ids=list(queryset.values_list("pk", flat=True)), by_user=request.user)
+            except RowLocked as exc:
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+                return None
             modeladmin.message_user(request, f"{changed} NPC(s) {verb}.", messages.SUCCESS)
             return None
         changing = queryset.exclude(**{field_name: value}).count()
@@ -65,8 +70,12 @@ def set_relationship_type(modeladmin, request, queryset):
     form = RelationshipTypeForm(request.POST if request.POST.get("post") == "yes" else None)
     if form.is_bound and form.is_valid():
         new_type = form.cleaned_data["relationship_type"]
-        changed = services.relationships_set_type(relationship_ids=list(queryset.values_list("pk", flat=True)),
-                                                  relationship_type=new_type, by_user=request.user)
+        try:
+            changed = services.relationships_set_type(relationship_ids=list(queryset.values_list("pk", flat=True)),
+                                                      relationship_type=new_type, by_user=request.user)
+        except RowLocked as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+            return None
         modeladmin.message_user(request, f"{changed} relationship(s) set to {new_type}.", messages.SUCCESS)
         return None
     selected = queryset.count()

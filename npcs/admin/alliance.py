@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html_join
 
-from npcs.admin.base import ConsoleAdmin
+from npcs.admin.base import SharedRowAdmin
 from npcs.admin.filters import AllianceStrategyFilter, NPCFilter, WorldFilter
 from npcs.forms import AllianceForm
 from npcs.models import NPCAlliance, NPCWorldState
@@ -16,7 +16,7 @@ class LeaderFilter(NPCFilter):
 
 
 @admin.register(NPCAlliance)
-class NPCAllianceAdmin(ConsoleAdmin):
+class NPCAllianceAdmin(SharedRowAdmin):
     form = AllianceForm
     list_display = ("name", "tag", "world_id", "alliance_id", "npc_leader", "total_members", "npc_members",
                     "alliance_strategy", "total_rank")
@@ -25,10 +25,12 @@ class NPCAllianceAdmin(ConsoleAdmin):
     search_fields = ("name", "tag", "=alliance_id")
     ordering = ("world_id", "name", "id")
     autocomplete_fields = ("npc_leader",)
-    readonly_fields = ("npc_member_list", "created_at", "updated_at")
+    # Member counts and totals are the engine's: shown, never written back.
+    readonly_fields = ("npc_member_list", "total_members", "npc_members", "total_rank", "total_population",
+                       "total_villages", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy")}),
-        ("Members", {"fields": ("npc_member_list", ("total_members", "npc_members"),
+        (None, {"fields": ("world_id", "alliance_id", "name", "tag", "npc_leader", "alliance_strategy", "edit_token")}),
+        ("Members (counted by the engine)", {"fields": ("npc_member_list", ("total_members", "npc_members"),
                                 ("total_rank", "total_population", "total_villages"))}),
         ("Diplomatic stance", {"fields": ("allied_alliances", "enemy_alliances", "nap_alliances"),
                                "description": "An alliance can be in only one of these lists."}),

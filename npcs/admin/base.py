@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
 from npcadmin.admin_filters import StrictLookupsMixin
 from npcadmin.audit import AuditedAdminMixin
+from npcadmin.edits import RowLocked, SharedRowForm, save_changed_columns
 from npcadmin.jsonb import json_text
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
 
@@ -44,7 +46,18 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [item for item in value if _is_key(target, item)], attr)
 
 
-class ConsoleAdmin(AuditedAdminMixin, StrictLookupsMixin, admin.ModelAdmin):
+class ChangedColumnsModelAdmin(admin.ModelAdmin):
+    """Below the audit mixin: a change made through a `SharedRowForm` writes only the columns the
+    person changed (the engine's increments in between are never reverted)."""
+
+    def save_model(self, request, obj, form, change):
+        if change and isinstance(form, SharedRowForm):
+            save_changed_columns(obj, form.changed_columns())
+        else:
+            super().save_model(request, obj, form, change)
+
+
+class ConsoleAdmin(AuditedAdminMixin, StrictLookupsMixin, ChangedColumnsModelAdmin):
     """A changelist that never runs `COUNT(*)` over its table and never computes facets.
 
     It filters by what its filters show and nothing else (npcadmin/admin_filters.py), and
@@ -76,6 +89,18 @@ class ConsoleAdmin(AuditedAdminMixin, StrictLookupsMixin, admin.ModelAdmin):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
             kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SharedRowAdmin(ConsoleAdmin):
+    """The admin of a row the engine also writes: its form is a `SharedRowForm` (token, lock timeout,
+    changed columns only) and engine-owned columns are read-only; a lock wait becomes a message."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except RowLocked as exc:  # the form's own lock check passed; the write itself waited too long
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 class EngineLogAdmin(ConsoleAdmin):

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from npcadmin import access, audit
+from npcadmin.edits import RowLocked
 from npcs import selectors, services
 from npcs.admin import actions
 from npcs.admin.base import ConsoleAdmin, pretty
@@ -213,6 +214,9 @@ class NPCAdmin(ConsoleAdmin):
             self.message_user(request, f"Not saved: {exc}. Reload the page to see the current values.",
                               messages.ERROR)
             return HttpResponseRedirect(request.path)
+        except RowLocked as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     # --- extra pages --------------------------------------------------------------------------
 
@@ -315,7 +319,12 @@ class NPCAdmin(ConsoleAdmin):
         npc = self._npc_or_404(request, object_id, "change")
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:npcs_npc_delete", args=[npc.pk]))
-        if services.npc_deactivate(npc=npc, by_user=request.user):
+        try:
+            deactivated = services.npc_deactivate(npc=npc, by_user=request.user)
+        except RowLocked as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:npcs_npc_change", args=[npc.pk]))
+        if deactivated:
             self.message_user(request, f"{npc} is deactivated; the engine no longer plays it.", messages.SUCCESS)
         else:
             self.message_user(request, f"{npc} was already inactive.", messages.INFO)
@@ -329,6 +338,8 @@ class NPCAdmin(ConsoleAdmin):
             try:
                 with transaction.atomic():
                     services.npc_delete(npc=npc, by_user=request.user)
+            except RowLocked as exc:
+                self.message_user(request, str(exc), messages.ERROR)
             except services.NPCDeleteRefused as exc:
                 preview = exc.preview
                 preview.npc = npc

@@ -4,14 +4,14 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 
 from npcs.admin import actions
-from npcs.admin.base import ConsoleAdmin, pretty
+from npcs.admin.base import SharedRowAdmin, pretty
 from npcs.admin.filters import NPCFilter, WorldFilter
 from npcs.forms import RelationshipForm
 from npcs.models import NPCRelationship
 
 
 @admin.register(NPCRelationship)
-class NPCRelationshipAdmin(ConsoleAdmin):
+class NPCRelationshipAdmin(SharedRowAdmin):
     form = RelationshipForm
     list_display = ("npc", "target_player_id", "world_id", "relationship_type", "trust_score", "treaties",
                     "total_interactions", "last_interaction_at")
@@ -23,16 +23,21 @@ class NPCRelationshipAdmin(ConsoleAdmin):
     sortable_by = ("trust_score", "relationship_type")
     autocomplete_fields = ("npc",)
     actions = (actions.set_relationship_type,)
-    readonly_fields = ("known_villages_display", "known_army_composition_display", "activity_pattern_display",
+    # The interaction history, intelligence and predictions are the engine's: shown, never written back.
+    readonly_fields = ("total_interactions", "last_interaction_type", "last_interaction_at", "battles_won_against",
+                       "battles_lost_against", "resources_raided_from", "resources_lost_to", "messages_sent",
+                       "messages_received", "known_villages_display", "known_army_composition_display",
+                       "activity_pattern_display", "predicted_next_action", "prediction_confidence", "predicted_at",
                        "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("npc", "world_id", "target_player_id", "relationship_type", "trust_score")}),
+        (None, {"fields": ("npc", "world_id", "target_player_id", "relationship_type", "trust_score", "edit_token")}),
         ("Treaties", {"fields": ("treaties_active",)}),
-        ("History", {"fields": (("total_interactions", "last_interaction_type", "last_interaction_at"),
+        ("History (written by the engine)", {"fields": (
+                                ("total_interactions", "last_interaction_type", "last_interaction_at"),
                                 ("battles_won_against", "battles_lost_against"),
                                 ("resources_raided_from", "resources_lost_to"),
                                 ("messages_sent", "messages_received"))}),
-        ("Intelligence", {"fields": ("known_villages_display", "known_army_composition_display",
+        ("Intelligence (written by the engine)", {"fields": ("known_villages_display", "known_army_composition_display",
                                      "activity_pattern_display",
                                      ("predicted_next_action", "prediction_confidence", "predicted_at"))}),
         ("Timestamps", {"classes": ("collapse",), "fields": ("created_at", "updated_at")}),

@@ -88,6 +88,32 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return total
 """
 
+# Take one NPC off the runtime in one atomic step: every member of the decision queues (KEYS
+# after the first two) whose `npc_id` is ARGV[1] moves to the parking sorted set KEYS[1]
+# (member = {"priority": p, "member": <the raw member>}, score = its queue time), the parking
+# set gets a TTL of ARGV[2] s, and `npc:state` / `npc:active` (KEYS[2], KEYS[3]) are deleted.
+# It reads whole queues (O(queued decisions)); engines keep queues short, so this is a moment.
+PARK_NPC_LUA = """
+local parked = 0
+for i = 4, #KEYS do
+  local members = redis.call('ZRANGE', KEYS[i], 0, -1, 'WITHSCORES')
+  local priority = string.match(KEYS[i], ':(%-?%d+)$')
+  for j = 1, #members, 2 do
+    local ok, decision = pcall(cjson.decode, members[j])
+    if ok and type(decision) == 'table' and decision.npc_id ~= nil
+       and tostring(decision.npc_id) == ARGV[1] then
+      redis.call('ZREM', KEYS[i], members[j])
+      redis.call('ZADD', KEYS[1], members[j + 1],
+                 cjson.encode({priority = tonumber(priority), member = members[j]}))
+      parked = parked + 1
+    end
+  end
+end
+if parked > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local removed = redis.call('DEL', KEYS[2], KEYS[3])
+return {parked, removed}
+"""
+
 
 # --- Value objects -----------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -562,6 +588,28 @@ class RuntimeClient:
                 results = await pipe.execute()
             counts["decisions"] = sum(int(r) for r in results[1:])
         return counts
+
+    async def park_npc(self, npc_id: int) -> dict[str, int]:
+        """Stop the engine seeing an NPC (paused, deactivated, deleted) in one atomic script: its
+        queued decisions move to `npcadmin:parked:{npc_id}` (kept 7 days, for inspection), its
+        `npc:state` and `npc:active` keys go. Returns {"parked": n, "keys_removed": m}."""
+        queues = sorted(set(await self.queue_priorities()) | set(keys.PRIORITIES))
+        result = await self.redis.eval(
+            PARK_NPC_LUA, 3 + len(queues), keys.parked_key(npc_id), keys.npc_state_key(npc_id),
+            keys.active_key(npc_id), *(keys.decisions_key(p) for p in queues), str(int(npc_id)), keys.PARKED_TTL)
+        return {"parked": int(result[0]), "keys_removed": int(result[1])}
+
+    async def parked_decisions(self, npc_id: int) -> list[QueuedDecision]:
+        """The decisions `park_npc` took off the queues, oldest first."""
+        found = []
+        for raw, score in await self.redis.zrange(keys.parked_key(npc_id), 0, -1, withscores=True):
+            item = json.loads(raw)
+            found.append(QueuedDecision.from_member(int(item["priority"]), item["member"], score))
+        return found
+
+    async def publish_change(self, message: dict) -> int:
+        """Publish a console change on `npcadmin:changes` (the engine's subscribers); returns receivers."""
+        return int(await self.redis.publish(keys.CHANGES_CHANNEL, json.dumps(message, separators=(",", ":"))))
 
     async def scan_keys(self, pattern: str, *, limit: int = 10_000) -> list[str]:
         """Keys matching a pattern, by SCAN (never KEYS), at most `limit` of them."""

@@ -19,6 +19,12 @@ NPC_ACTIVE = "npc:active:{npc_id}"
 RATELIMIT_LLM = "ratelimit:llm:{npc_id}"
 METRICS_DECISIONS = "metrics:decisions:{minute}"
 
+# Ours, not the seed's: decisions taken off the queues when an NPC is paused, deactivated or
+# deleted, and the pub/sub channel announcing every console change (docs/schema.md).
+PARKED_DECISIONS = "npcadmin:parked:{npc_id}"
+PARKED_TTL = 7 * 24 * 3600
+CHANGES_CHANNEL = "npcadmin:changes"
+
 # --- TTLs in seconds (None = persistent) --------------------------------------------------
 LLM_RESPONSE_TTL = 3600
 NPC_STATE_TTL = 300
@@ -60,6 +66,10 @@ def decisions_key(priority: int) -> str:
 
 def active_key(npc_id: int) -> str:
     return NPC_ACTIVE.format(npc_id=int(npc_id))
+
+
+def parked_key(npc_id: int) -> str:
+    return PARKED_DECISIONS.format(npc_id=int(npc_id))
 
 
 def ratelimit_key(npc_id: int) -> str:

@@ -65,7 +65,7 @@ def test_filters_idle_and_world(admin_client):
 def _form_data(admin_client, npc, **changes):
     """The change form's current values as a browser would post them, with `changes` applied."""
     html = admin_client.get(reverse("admin:npcs_npc_change", args=[npc.pk])).content.decode()
-    token = re.search(r'name="edit_token" value="([0-9a-f]+)"', html).group(1)
+    token = re.search(r'name="edit_token" value="([^"]+)"', html).group(1)
     data = {
         "name": npc.name, "tribe": npc.tribe, "personality": npc.personality, "active": "on",
         "llm_temperature": npc.llm_temperature, "decision_cache_ttl": npc.decision_cache_ttl,
@@ -125,11 +125,13 @@ def test_conflicting_edit_is_refused_with_current_values(admin_client):
     response = admin_client.post(url, mine)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Someone else saved this NPC" in html and "NOT saved" in html and "0.3" in html
+    assert "changed this NPC" in html and "NOT saved" in html
+    assert "<b>llm temperature</b>: 0.7 → 0.3" in html  # old → new, per field
+    assert 'value="1.5"' in html  # the game master's input is kept
     npc.refresh_from_db()
     assert npc.llm_temperature == 0.3
     # The refreshed token lets the game master save deliberately after reviewing.
-    token = re.search(r'name="edit_token" value="([0-9a-f]+)"', html).group(1)
+    token = re.search(r'name="edit_token" value="([^"]+)"', html).group(1)
     assert admin_client.post(url, {**mine, "edit_token": token}).status_code == 302
     npc.refresh_from_db()
     assert npc.llm_temperature == 1.5

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from npcs.forms import AllianceForm, RelationshipForm
 from npcs.models import NPCAlliance, NPCRelationship
 from tests.factories.npcs import NPCAllianceFactory, NPCBattleFactory, NPCFactory, NPCRelationshipFactory
 
@@ -19,7 +20,7 @@ def _relationship_data(rel, **treaty_rows):
             "relationship_type": rel.relationship_type or "", "trust_score": rel.trust_score,
             "total_interactions": 0, "battles_won_against": 0, "battles_lost_against": 0,
             "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0, "messages_received": 0,
-            "treaties_active-TOTAL": len(treaty_rows)}
+            "treaties_active-TOTAL": len(treaty_rows), "edit_token": RelationshipForm.token_for(rel)}
     for i, (key, value) in enumerate(treaty_rows.items()):
         for part, text in zip(("type", "start", "end", "terms"), value, strict=False):
             data[f"treaties_active-{i}-{part}"] = text
@@ -71,7 +72,7 @@ def test_bulk_set_type(admin_client):
 def _alliance_data(alliance, **stance):
     return {"world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
             "tag": alliance.tag, "npc_leader": alliance.npc_leader_id or "", "alliance_strategy": "",
-            "total_members": 0, "npc_members": 0, **stance}
+            "total_members": 0, "npc_members": 0, "edit_token": AllianceForm.token_for(alliance), **stance}
 
 
 def test_alliance_stance_rejects_an_alliance_in_two_lists(admin_client):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from npcs.forms import AllianceForm, RelationshipForm
 from npcs.models import NPC, NPCAlliance, NPCMemory, NPCMessage, NPCRelationship, NPCWorldState
 from npcs.selectors import npc_edit_token
 from tests.factories.npcs import (
@@ -94,7 +95,8 @@ REL_FIELDS = ("npc", "world_id", "target_player_id", "relationship_type", "trust
 @given(junk=junk_for(REL_FIELDS))
 def test_relationship_form(admin_client, junk):
     rel = NPCRelationshipFactory(known_villages=[{"x": 1, "y": 2}])
-    base = {"npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
+    base = {"edit_token": RelationshipForm.token_for(rel),
+            "npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
             "relationship_type": "neutral", "trust_score": 3, "total_interactions": 0, "battles_won_against": 0,
             "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
             "messages_received": 0, "treaties_active-TOTAL": 2,
@@ -132,7 +134,8 @@ ALLIANCE_FIELDS = ("world_id", "alliance_id", "name", "tag", "npc_leader", "alli
 @given(junk=junk_for(ALLIANCE_FIELDS))
 def test_alliance_stance(admin_client, junk):
     alliance = NPCAllianceFactory(npc_leader=NPCFactory(), diplomatic_stance={"allied_alliances": [3]})
-    base = {"world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
+    base = {"edit_token": AllianceForm.token_for(alliance),
+            "world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
             "tag": alliance.tag, "npc_leader": alliance.npc_leader_id, "alliance_strategy": "",
             "total_members": 0, "npc_members": 0, "allied_alliances": "5, 6", "nap_alliances": "7"}
     url = reverse("admin:npcs_npcalliance_change", args=[alliance.pk])
@@ -198,7 +201,8 @@ def test_template_boxes_refuse_what_postgresql_cannot_store(admin_client, npc, f
 
 def test_treaty_extra_json_that_postgresql_cannot_store_is_refused(admin_client):
     rel = NPCRelationshipFactory()
-    data = {"npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
+    data = {"edit_token": RelationshipForm.token_for(rel),
+            "npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
             "relationship_type": "neutral", "trust_score": 3, "total_interactions": 0, "battles_won_against": 0,
             "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
             "messages_received": 0, "treaties_active-TOTAL": 1, "treaties_active-0-type": "trade",
@@ -213,7 +217,8 @@ def test_treaty_extra_json_that_postgresql_cannot_store_is_refused(admin_client)
 def test_autocomplete_field_with_junk_shows_an_error(admin_client, value):
     """Django's autocomplete widget queried the raw value when re-rendering: ValueError, a 500."""
     alliance = NPCAllianceFactory(npc_leader=NPCFactory())
-    data = {"world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
+    data = {"edit_token": AllianceForm.token_for(alliance),
+            "world_id": alliance.world_id, "alliance_id": alliance.alliance_id, "name": alliance.name,
             "tag": alliance.tag, "npc_leader": value, "alliance_strategy": "", "total_members": 0, "npc_members": 0}
     response = admin_client.post(reverse("admin:npcs_npcalliance_change", args=[alliance.pk]), data)
     assert response.status_code == 200 and "npc_leader" in response.context["adminform"].form.errors

@@ -33,7 +33,7 @@ def _villages(world: str, count: int) -> list[NPCVillageConfig]:
 
 def _form_data(config, **overrides) -> dict:
     data = {
-        "version": version_token(config), "village_type": "military", "build_template_name": "offensive_rush",
+        "edit_token": version_token(config), "village_type": "military", "build_template_name": "offensive_rush",
         "current_build_phase": "mid", "resource_priority_wood": "3", "resource_priority_clay": "4",
         "resource_priority_iron": "1", "resource_priority_wheat": "2", "warehouse_reserve": "7000",
         "auto_build_enabled": "on", "troop_training_enabled": "on", "auto_raid_enabled": "on",
@@ -148,8 +148,10 @@ def test_a_concurrent_edit_is_refused_with_the_current_values(admin_client):
     assert admin_client.post(url, _form_data(config, warehouse_reserve="1111")).status_code == 302
     response = admin_client.post(url, _form_data(config, warehouse_reserve="2222"))  # the old version
     assert response.status_code == 200
-    assert "Someone else saved this configuration" in response.content.decode()
-    assert response.context["form"].initial["warehouse_reserve"] == 1111
+    html = response.content.decode()
+    assert "changed this village configuration" in html and "NOT saved" in html
+    assert "<b>warehouse reserve</b>: 5000 → 1111" in html  # old → new, per field
+    assert response.context["form"]["warehouse_reserve"].value() == "2222"  # the person's input is kept
     assert NPCVillageConfig.objects.in_world("demo").get(pk=config.pk).warehouse_reserve == 1111
 
 

@@ -14,7 +14,7 @@ from worlds.services import version_token
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-CONFIG_FIELDS = ("version", "village_type", "build_template_name", "current_build_phase", "resource_priority_wood",
+CONFIG_FIELDS = ("edit_token", "village_type", "build_template_name", "current_build_phase", "resource_priority_wood",
                  "resource_priority_clay", "resource_priority_iron", "resource_priority_wheat", "warehouse_reserve",
                  "auto_build_enabled", "troop_training_enabled", "auto_raid_enabled", "build_queue_strategy",
                  "training_queue_strategy")
@@ -22,7 +22,7 @@ CONFIG_FIELDS = ("version", "village_type", "build_template_name", "current_buil
 
 def _form_data(config) -> dict:
     return {
-        "version": version_token(config), "village_type": "military", "build_template_name": "offensive_rush",
+        "edit_token": version_token(config), "village_type": "military", "build_template_name": "offensive_rush",
         "current_build_phase": "mid", "resource_priority_wood": "3", "resource_priority_clay": "4",
         "resource_priority_iron": "1", "resource_priority_wheat": "2", "warehouse_reserve": "7000",
         "auto_build_enabled": "on", "troop_training_enabled": "on", "auto_raid_enabled": "on",
