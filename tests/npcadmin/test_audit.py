@@ -15,7 +15,7 @@ from npcadmin.models import AuditEntry
 from npcs import services
 from npcs.transfer import npcs_export_json, npcs_import
 from tests.factories.access import user_in_role
-from tests.factories.npcs import NPCFactory, NPCRelationshipFactory
+from tests.factories.npcs import NPCFactory, NPCMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +38,12 @@ def test_npc_create_is_recorded_too():
 
 
 def test_an_admin_form_save_is_recorded_with_before_and_after(admin_client):
-    rel = NPCRelationshipFactory(relationship_type="neutral", trust_score=3)
-    data = {"npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
-            "relationship_type": "enemy", "trust_score": -4, "total_interactions": 0, "battles_won_against": 0,
-            "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
-            "messages_received": 0, "treaties_active-TOTAL": 0}
-    url = reverse("admin:npcs_npcrelationship_change", args=[rel.pk])
-    # The change form carries the row's edit token (optimistic locking): post back the one it showed.
-    data["edit_token"] = admin_client.get(url).context["adminform"].form["edit_token"].value()
-    response = admin_client.post(url, data)
+    message = NPCMessageFactory(response_received=False)
+    data = {"response_received": "on", "response_positive": "true", "objective_achieved": "unknown"}
+    response = admin_client.post(reverse("admin:npcs_npcmessage_change", args=[message.pk]), data)
     assert response.status_code == 302
-    entry = audit.entries_for("npcs.npcrelationship", rel.pk).get()
-    assert entry.changes["relationship_type"] == ["neutral", "enemy"]
-    assert entry.changes["trust_score"] == [3, -4]
+    entry = audit.entries_for("npcs.npcmessage", message.pk).get()
+    assert entry.changes["response_received"] == [False, True]
     from django.contrib.admin.models import LogEntry
 
     assert not LogEntry.objects.exists()  # one trail, not two
