@@ -6,7 +6,6 @@ Tables, dirty-hour triggers on npc_decisions and a watermark, refreshed by
 
 from django.db import migrations
 
-from npcadmin.schema_versions import RecordSchemaVersion
 
 
 def build(apps, schema_editor):
@@ -31,11 +30,7 @@ class Migration(migrations.Migration):
         ("npcs", "0001_initial"),
     ]
 
+    # Its schema_versions row (1.3.0) is recorded by npcs 0010_schema_versions_1_3.
     operations = [
         migrations.RunPython(build, drop, elidable=False),
-        RecordSchemaVersion(
-            "1.3.0", "npc_decisions_hourly: the hourly decisions rollup (counts, successes, latency buckets) "
-                     "and its dirty-hours trigger on npc_decisions",
-            "manage.py migrate analytics 0004_view_dashboards_moves_to_npcadmin",
-        ),
     ]

@@ -6,8 +6,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("analytics", "0004_decisions_hourly"),
-        ("analytics", "0004_view_dashboards_moves_to_npcadmin"),
+        # The rollup was renumbered 0005 after the permission move: this join is now a plain step.
+        ("analytics", "0005_decisions_hourly"),
     ]
 
     operations = []
