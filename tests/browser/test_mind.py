@@ -109,7 +109,7 @@ def test_game_master_adjusts_a_memory_and_sees_the_audit(gm_page):
     page.fill("input[name=reason]", "Caesar is the arch-enemy")
     page.click("#adjust-form button[type=submit]")
     page.wait_for_url("**situation=Caesar**")
-    assert "updated" in page.locator("ul.messages").inner_text()
+    assert "updated" in page.locator("ul.messagelist").inner_text()
     assert "0.950" in page.locator(f"#recall-results tr[data-memory='{memory.pk}']").inner_text()
     page.goto(f"{page.base_url}/npcs/mind/memories/{memory.pk}/adjust/")
     audit = page.locator("#audit").inner_text()
