@@ -13,6 +13,7 @@ from django.urls import reverse
 from npcadmin import audit
 from npcadmin.models import AuditEntry
 from npcs import services
+from npcs.forms import RelationshipForm
 from npcs.transfer import npcs_export_json, npcs_import
 from tests.factories.access import user_in_role
 from tests.factories.npcs import NPCFactory, NPCRelationshipFactory
@@ -42,7 +43,7 @@ def test_an_admin_form_save_is_recorded_with_before_and_after(admin_client):
     data = {"npc": rel.npc_id, "world_id": rel.world_id, "target_player_id": rel.target_player_id,
             "relationship_type": "enemy", "trust_score": -4, "total_interactions": 0, "battles_won_against": 0,
             "battles_lost_against": 0, "resources_raided_from": 0, "resources_lost_to": 0, "messages_sent": 0,
-            "messages_received": 0, "treaties_active-TOTAL": 0}
+            "messages_received": 0, "treaties_active-TOTAL": 0, "edit_token": RelationshipForm.token_for(rel)}
     response = admin_client.post(reverse("admin:npcs_npcrelationship_change", args=[rel.pk]), data)
     assert response.status_code == 302
     entry = audit.entries_for("npcs.npcrelationship", rel.pk).get()
