@@ -70,10 +70,10 @@ def seed_demo(
     metrics_delete(npc_ids=None if reset else npc_ids)
     say(f"metrics: {days} days of hourly samples")
     # Samples step back hourly from the current minute: "last hour" has data on a fresh demo.
-    _, rows = metrics_generate(days=days, interval=DEMO_INTERVAL, npc_ids=npc_ids, rng_seed=rng_seed,
-                               through_now=True)
+    _, rows, _ = metrics_generate(days=days, interval=DEMO_INTERVAL, npc_ids=npc_ids, rng_seed=rng_seed,
+                                 through_now=True, refresh=False)
     # The world state is the engine's latest snapshot: the same population and rank as the latest sample.
     world_states_from_latest_samples()
     result = metrics_hourly_refresh()
-    say(f"metrics: {rows} samples, {result.rows} hourly rows rolled up")
+    say(f"metrics: {rows} samples; {result.describe()}")
     return rows

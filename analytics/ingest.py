@@ -31,6 +31,15 @@ class IngestResult:
     rows: int = 0
     batches: int = 0
     skipped: int = 0
+    # The time range the loaded rows cover (what the hourly aggregate must refresh).
+    first: datetime.datetime | None = None
+    last: datetime.datetime | None = None
+
+    def cover(self, low: datetime.datetime | None, high: datetime.datetime | None) -> None:
+        if low is not None:
+            self.first = low if self.first is None else min(self.first, low)
+        if high is not None:
+            self.last = high if self.last is None else max(self.last, high)
 
 
 def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -157,6 +166,7 @@ def ingest_csv(
                 ) from exc
             result.rows += inserted
             result.skipped += len(lines) - inserted
+            result.cover(low, high)
         result.batches += 1
         if progress:
             progress(len(lines))
@@ -179,6 +189,7 @@ def copy_rows(
         inserted = copy_batch(lines, columns=METRIC_COLUMNS, first=low, last=high, using=using)
         result.rows += inserted
         result.batches += 1
+        result.cover(low, high)
         if progress:
             progress(inserted)
 

@@ -1,4 +1,4 @@
-"""The seed's time series: raw `npc_metrics` and its hourly aggregate `npc_metrics_hourly`.
+"""The seed's time series: raw `npc_metrics` and its hourly aggregate `npc_metrics_hourly_by_world`.
 
 The tables are built by raw SQL in the migrations (`analytics.storage`): a TimescaleDB hypertable
 and continuous aggregate where the extension exists, monthly partitions and a rollup table
@@ -89,7 +89,7 @@ class NPCMetricHourly(models.Model):
     avg_diplomatic_score = models.FloatField(null=True)
 
     class Meta:
-        db_table = "npc_metrics_hourly"
+        db_table = "npc_metrics_hourly_by_world"
         managed = False
         verbose_name = "NPC metrics hour"
         ordering = ["-hour", "npc_id"]

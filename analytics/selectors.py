@@ -1,6 +1,6 @@
 """Reads behind the dashboards: plain rows (lists of dicts) that `analytics.charts` draws.
 
-Metric charts read `npc_metrics_hourly` (5-minute buckets from raw samples only for ranges up
+Metric charts read `npc_metrics_hourly_by_world` (5-minute buckets from raw samples only for ranges up
 to 6 hours). On the native backend the hourly source is the rollup table for refreshed hours
 plus the raw table, aggregated by the same SQL, for hours at or after the watermark and for
 hours written since the last refresh; on TimescaleDB it is the continuous aggregate, whose
@@ -84,7 +84,7 @@ class HourlyParts:
 
     `rolled_where` selects the rolled-up hours of a rollup table (any table with `hour`, and the
     filter columns): refreshed and not dirty since. `raw` are queries aggregating the other hours
-    from raw samples into `npc_metrics_hourly` rows. `rolled_where` is None when nothing is rolled
+    from raw samples into `npc_metrics_hourly_by_world` rows. `rolled_where` is None when nothing is rolled
     up yet (every hour from raw).
     """
 
@@ -104,6 +104,9 @@ def hourly_parts(
     """Native backend: refreshed hours from the rollup tables, the rest from raw (one query, the watermark)."""
     params: dict = {"start": start, "end": end}
     where = _metric_filters(world_id, npc_ids, params)
+    if metrics_backend(using) == TIMESCALEDB:
+        # The continuous aggregates answer every hour themselves (real-time aggregation).
+        return HourlyParts(f"hour >= %(start)s AND hour < %(end)s{where}", [], params)
     watermark, dirty = rollup_state(using)
     raw = aggregate_select(hour_bucket(), "WHERE time >= %(tail_start)s AND time < %(end)s" + where)
     if watermark is None:
@@ -132,7 +135,7 @@ def hourly_source(
     npc_ids: Sequence[int] | None = None,
     using: str = "default",
 ) -> tuple[str, dict]:
-    """SQL (and params) yielding `npc_metrics_hourly` rows for hours in [start, end), always up to date.
+    """SQL (and params) yielding `npc_metrics_hourly_by_world` rows for hours in [start, end), always up to date.
 
     Native backend: refreshed hours from the rollup table, the rest aggregated from raw samples
     (hours ≥ watermark, and older hours changed since the refresh). Costs one query to read the
@@ -142,12 +145,12 @@ def hourly_source(
     if metrics_backend(using) == TIMESCALEDB:
         params: dict = {"start": start, "end": end}
         where = _metric_filters(world_id, npc_ids, params)
-        return (f"SELECT {columns} FROM npc_metrics_hourly WHERE hour >= %(start)s AND hour < %(end)s{where}",
+        return (f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE hour >= %(start)s AND hour < %(end)s{where}",
                 params)
     parts = hourly_parts(start=start, end=end, world_id=world_id, npc_ids=npc_ids, using=using)
     queries = list(parts.raw)
     if parts.rolled_where is not None:
-        queries.insert(0, f"SELECT {columns} FROM npc_metrics_hourly WHERE {parts.rolled_where}")
+        queries.insert(0, f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE {parts.rolled_where}")
     return "\nUNION ALL\n".join(f"({q})" for q in queries), parts.params
 
 
@@ -228,8 +231,7 @@ def _with_derived(rows: list[dict]) -> list[dict]:
 def _reads_world_rollup(filters: DashboardFilters, using: str) -> bool:
     """Hourly buckets over every NPC (of a world or all): the world-level rollup answers them."""
     time_range = filters.time_range
-    return (not filters.npc_id and not time_range.reads_raw and time_range.bucket == datetime.timedelta(hours=1)
-            and metrics_backend(using) != TIMESCALEDB)
+    return not filters.npc_id and not time_range.reads_raw and time_range.bucket == datetime.timedelta(hours=1)
 
 
 def _world_metric_series(filters: DashboardFilters, using: str) -> list[dict]:
@@ -285,7 +287,7 @@ def latest_standings(filters: DashboardFilters, *, using: str = "default") -> li
 
 
 def _standings_fast(filters: DashboardFilters, using: str) -> bool:
-    return not filters.time_range.reads_raw and metrics_backend(using) != TIMESCALEDB
+    return not filters.time_range.reads_raw
 
 
 def _latest_hour_per_npc_source(filters: DashboardFilters, using: str) -> tuple[str, dict]:
@@ -307,14 +309,14 @@ def _latest_hour_per_npc_source(filters: DashboardFilters, using: str) -> tuple[
         in_world = " AND m.world_id = %(world_id)s" if filters.world_id else ""
         queries.insert(0, f"""
             WITH RECURSIVE npc AS (
-                (SELECT m.npc_id FROM npc_metrics_hourly m WHERE true{in_world} ORDER BY m.npc_id LIMIT 1)
+                (SELECT m.npc_id FROM npc_metrics_hourly_by_world m WHERE true{in_world} ORDER BY m.npc_id LIMIT 1)
                 UNION ALL
-                SELECT (SELECT m.npc_id FROM npc_metrics_hourly m WHERE m.npc_id > npc.npc_id{in_world}
+                SELECT (SELECT m.npc_id FROM npc_metrics_hourly_by_world m WHERE m.npc_id > npc.npc_id{in_world}
                         ORDER BY m.npc_id LIMIT 1)
                 FROM npc WHERE npc.npc_id IS NOT NULL
             )
             SELECT {columns} FROM npc CROSS JOIN LATERAL (
-                SELECT * FROM npc_metrics_hourly h0
+                SELECT * FROM npc_metrics_hourly_by_world h0
                 WHERE h0.npc_id = npc.npc_id AND {parts.rolled_where}
                 ORDER BY h0.hour DESC, h0.world_id LIMIT 1
             ) h""")

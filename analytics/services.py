@@ -19,15 +19,27 @@ def metrics_ingest_csv(
     batch_rows: int = ingest.DEFAULT_BATCH_ROWS,
     skip_duplicates: bool = False,
     dry_run: bool = False,
+    refresh: bool = True,
     progress: Callable[[int], None] | None = None,
     using: str = "default",
-) -> ingest.IngestResult:
-    """Load a CSV of samples into npc_metrics with COPY, batch by batch."""
+) -> tuple[ingest.IngestResult, rollup.RefreshResult | None]:
+    """Load a CSV of samples into npc_metrics with COPY, batch by batch, then refresh the hours it covers.
+
+    The refresh matters on TimescaleDB: a backfill older than the policy's window would otherwise
+    never reach the continuous aggregate.
+    """
     result = ingest.ingest_csv(stream, using=using, batch_rows=batch_rows, skip_duplicates=skip_duplicates,
                                dry_run=dry_run, progress=progress)
+    refreshed = None
+    if not dry_run and refresh and result.first is not None:
+        refreshed = metrics_hourly_refresh(since=result.first, until=_hour_after(result.last), using=using)
     if not dry_run:
         analytics_cache_bump()
-    return result
+    return result, refreshed
+
+
+def _hour_after(moment: datetime.datetime) -> datetime.datetime:
+    return rollup.hour_floor(moment) + datetime.timedelta(hours=1)
 
 
 def metrics_generate(
@@ -39,14 +51,16 @@ def metrics_generate(
     world_id: str | None = None,
     rng_seed: int = 0,
     dry_run: bool = False,
+    refresh: bool = True,
     progress: Callable[[int], None] | None = None,
     using: str = "default",
     through_now: bool = False,
-) -> tuple[int, int]:
-    """Generate `days` of samples ending at `end` for the NPCs with a world state; return (npcs, rows).
+) -> tuple[int, int, rollup.RefreshResult | None]:
+    """Generate `days` of samples ending at `end` for the NPCs with a world state, refresh that range.
 
     `end` is floored to the hour and excluded; with `through_now` the samples step back from the
     current minute instead, the last one *at* it, so every range ending now ("last hour") has data.
+    Returns (npcs, rows, the refresh or None).
     """
     if through_now:
         now = (end or timezone.now()).replace(second=0, microsecond=0)
@@ -58,12 +72,15 @@ def metrics_generate(
     subjects = generator.subjects_for(metric_subjects(npc_ids=npc_ids, world_id=world_id))
     steps = int((end - start) / interval)
     if dry_run or not subjects:
-        return len(subjects), len(subjects) * steps
+        return len(subjects), len(subjects) * steps, None
     rows = generator.generate_rows(subjects, start=start, end=end, interval=interval, rng_seed=rng_seed,
                                    competitors=rank_competitors(subjects))
     result = ingest.copy_rows(rows, using=using, progress=progress)
+    refreshed = None
+    if refresh and result.first is not None:
+        refreshed = metrics_hourly_refresh(since=result.first, until=_hour_after(result.last), using=using)
     analytics_cache_bump()
-    return len(subjects), result.rows
+    return len(subjects), result.rows, refreshed
 
 
 def rank_competitors(subjects) -> dict[str, list[int]]:
@@ -99,27 +116,45 @@ def world_states_from_latest_samples(*, using: str = "default") -> int:
     return updated
 
 
-def metrics_delete(*, npc_ids: list[int] | None = None, using: str = "default") -> None:
-    """Remove samples (all, or of some NPCs) and the rollup rows built from them."""
+def metrics_delete(*, npc_ids: list[int] | None = None, using: str = "default") -> rollup.RefreshResult | None:
+    """Remove samples (all, or of some NPCs) and the aggregate rows built from them.
+
+    Native: the rollup tables are cleared with them (TRUNCATE) or marked dirty by the DELETE
+    trigger and refreshed. TimescaleDB: the continuous aggregates are refreshed over the range
+    the deleted samples covered (outside the delete's transaction, as the extension requires).
+    """
+    is_timescale = storage.metrics_backend(using) == storage.TIMESCALEDB
+    where, params = ("", []) if npc_ids is None else ("WHERE npc_id = ANY(%s)", [npc_ids])
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT min(time), max(time) FROM npc_metrics {where}", params)
+        first, last = cursor.fetchone()
         if npc_ids is None:
             # TRUNCATE fires no row/statement DELETE trigger: clear the derived tables by hand.
             cursor.execute("TRUNCATE npc_metrics")
-            if storage.metrics_backend(using) != storage.TIMESCALEDB:
-                cursor.execute("TRUNCATE npc_metrics_hourly, npc_metrics_world_hourly, npc_metrics_hourly_dirty")
+            if not is_timescale:
+                cursor.execute(f"TRUNCATE {storage.BY_WORLD}, npc_metrics_world_hourly, npc_metrics_hourly_dirty")
         else:
             cursor.execute("DELETE FROM npc_metrics WHERE npc_id = ANY(%s)", [npc_ids])
+    refreshed = None
+    if first is not None and (is_timescale or npc_ids is not None):
+        refreshed = metrics_hourly_refresh(since=first, until=_hour_after(last), using=using)
     analytics_cache_bump()
+    return refreshed
 
 
 def metrics_hourly_refresh(
     *, now: datetime.datetime | None = None, dry_run: bool = False,
+    since: datetime.datetime | None = None, until: datetime.datetime | None = None,
     progress: Callable[[int, int], None] | None = None, using: str = "default",
 ) -> rollup.RefreshResult:
-    """Roll up the hour buckets changed since the last refresh (see analytics.rollup)."""
-    result = rollup.refresh_metrics_hourly(now=now, using=using, dry_run=dry_run, progress=progress)
+    """Refresh the hourly aggregates (native: changed hours; TimescaleDB: refresh_continuous_aggregate).
+
+    Every refresh that ran invalidates the dashboard cache: on TimescaleDB nothing says how many
+    buckets changed, and a stale chart for an hour is worse than one cache miss.
+    """
+    result = rollup.refresh_metrics_hourly(now=now, using=using, dry_run=dry_run, progress=progress,
+                                           since=since, until=until)
     if not dry_run:
         partitions.ensure_months_ahead((now or timezone.now()).date(), using=using)
-        if result.buckets:
-            analytics_cache_bump()
+        analytics_cache_bump()
     return result

@@ -279,8 +279,10 @@ def metrics_backend(using: str = "default") -> str:
     if using not in _backend_cache:
         with connections[using].cursor() as cursor:
             cursor.execute(
+                # The per-world aggregate (since 0004; before it, npc_metrics_hourly itself).
                 "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relname = 'npc_metrics_hourly' AND n.nspname = current_schema()"
+                "WHERE c.relname IN ('npc_metrics_hourly_by_world', 'npc_metrics_hourly') "
+                "AND n.nspname = current_schema() ORDER BY c.relname DESC LIMIT 1"
             )
             row = cursor.fetchone()
         if row is None:
@@ -292,3 +294,57 @@ def metrics_backend(using: str = "default") -> str:
 def forget_backend() -> None:
     """Drop the cached backend (tests that rebuild storage)."""
     _backend_cache.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Migration 0004: `npc_metrics_hourly` becomes exactly the seed's relation (hour, npc_id,
+# avg_population, avg_rank, total_wood_produced; AVG(integer) -> numeric, SUM(integer) -> bigint;
+# one row per (hour, npc_id)); the per-world grain with the extra averages, which the dashboards
+# read, is renamed `npc_metrics_hourly_by_world`.
+BY_WORLD = "npc_metrics_hourly_by_world"
+WORLD_HOURLY = "npc_metrics_world_hourly"
+
+
+def seed_hourly_select(bucket_sql: str) -> str:
+    """The seed's continuous aggregate, column for column."""
+    return (f"SELECT {bucket_sql} AS hour, npc_id, AVG(population) AS avg_population, AVG(rank) AS avg_rank, "
+            "SUM(wood_production) AS total_wood_produced FROM npc_metrics GROUP BY 1, 2")
+
+
+# Native: a plain view over the raw samples, so plain SQL sees every hour including the newest
+# (what TimescaleDB's real-time aggregation gives). The dashboards never read it; see docs/analytics.md.
+SEED_HOURLY_NATIVE_SQL = [
+    f"ALTER TABLE npc_metrics_hourly RENAME TO {BY_WORLD}",
+    f"CREATE VIEW npc_metrics_hourly AS {seed_hourly_select(HOUR_BUCKET_NATIVE)}",
+]
+SEED_HOURLY_NATIVE_DROP_SQL = [
+    "DROP VIEW IF EXISTS npc_metrics_hourly",
+    f"ALTER TABLE {BY_WORLD} RENAME TO npc_metrics_hourly",
+]
+
+# TimescaleDB: the seed's continuous aggregate; the per-world one renamed; the world level a
+# hierarchical continuous aggregate on top of it (720 rows for 30 days instead of 360 000).
+_POLICY = ("SELECT add_continuous_aggregate_policy('{view}', start_offset => INTERVAL '3 days', "
+           "end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes')")
+SEED_HOURLY_TIMESCALE_SQL = [
+    f"DROP VIEW IF EXISTS {WORLD_HOURLY}",
+    f"ALTER MATERIALIZED VIEW npc_metrics_hourly RENAME TO {BY_WORLD}",
+    f"""CREATE MATERIALIZED VIEW npc_metrics_hourly
+        WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+        {seed_hourly_select(HOUR_BUCKET_TIMESCALE)} WITH NO DATA""",
+    _POLICY.format(view="npc_metrics_hourly"),
+    f"""CREATE MATERIALIZED VIEW {WORLD_HOURLY}
+        WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+        {world_select(BY_WORLD).replace("SELECT hour,", "SELECT time_bucket('1 hour', hour) AS hour,", 1)}
+        WITH NO DATA""",
+    _POLICY.format(view=WORLD_HOURLY),
+    f"CREATE INDEX {WORLD_HOURLY}_world_id_hour_idx ON {WORLD_HOURLY} (world_id, hour)",
+    f"CREATE INDEX {BY_WORLD}_world_npc_hour_idx ON {BY_WORLD} (world_id, npc_id, hour DESC)",
+    f"CREATE INDEX {BY_WORLD}_npc_id_hour_idx ON {BY_WORLD} (npc_id, hour DESC)",
+]
+SEED_HOURLY_TIMESCALE_DROP_SQL = [
+    f"DROP MATERIALIZED VIEW IF EXISTS {WORLD_HOURLY}",
+    "DROP MATERIALIZED VIEW IF EXISTS npc_metrics_hourly",
+    f"ALTER MATERIALIZED VIEW {BY_WORLD} RENAME TO npc_metrics_hourly",
+    *WORLD_TIMESCALE_SQL,
+]

@@ -142,7 +142,7 @@ def run(options, connection) -> None:
 
     def ours():
         with open(csv_path, newline="") as stream:
-            return metrics_ingest_csv(stream=stream)
+            return metrics_ingest_csv(stream=stream, refresh=False)[0]
 
     methods = [
         ("psql `\\copy` into npc_metrics (with dirty-hour triggers)", psql_copy("npc_metrics")),
@@ -176,12 +176,12 @@ def run(options, connection) -> None:
         return
     # --- charts --------------------------------------------------------------------------------
     metrics_delete()
-    seconds, (_, chart_rows) = timed(lambda: metrics_generate(
-        days=options.chart_days, interval=datetime.timedelta(minutes=15), end=end, rng_seed=1))
+    seconds, (_, chart_rows, _) = timed(lambda: metrics_generate(
+        days=options.chart_days, interval=datetime.timedelta(minutes=15), end=end, rng_seed=1, refresh=False))
     refresh_seconds, result = timed(metrics_hourly_refresh)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE npc_metrics")
-        cursor.execute("VACUUM ANALYZE npc_metrics_hourly")
+        cursor.execute("VACUUM ANALYZE npc_metrics_hourly_by_world")
     print("### charts\n")
     print(f"{chart_rows:,} raw samples ({options.npcs} NPCs × {options.chart_days:g} days every 15 minutes, "
           f"generated and loaded in {seconds:.1f} s, {chart_rows / seconds:,.0f} rows/s), "

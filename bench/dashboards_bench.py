@@ -129,13 +129,13 @@ def markdown(results: list[dict], *, command: str, repeat: int, raw_repeat: int)
         cursor.execute("SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_class c WHERE c.oid IN "
                        "(SELECT relid FROM pg_partition_tree('npc_metrics') WHERE isleaf)")
         metrics = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM npc_metrics_hourly")
+        cursor.execute("SELECT count(*) FROM npc_metrics_hourly_by_world")
         hourly = cursor.fetchone()[0]
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'npc_decisions'::regclass")
         decisions = cursor.fetchone()[0]
     lines = [
         f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on the generated data: npc_metrics ≈ "
-        f"{metrics:,} raw samples, npc_metrics_hourly {hourly:,} rows, npc_decisions ≈ {decisions:,}; "
+        f"{metrics:,} raw samples, npc_metrics_hourly_by_world {hourly:,} rows, npc_decisions ≈ {decisions:,}; "
         f"{repeat} requests per URL (raw baseline: {raw_repeat}). Server time of the whole request "
         "(Django test client: SQL, Plotly figures, template).",
         "",

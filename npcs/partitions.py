@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime
 import re
+import time
 from dataclasses import dataclass
 
-from django.db import connections, transaction
-from psycopg import sql
+from django.db import DatabaseError, connections, transaction
+from psycopg import errors, sql
 
 PARENT = "npc_memory"
 DEFAULT_PARTITION = "npc_memory_default"
@@ -199,10 +200,6 @@ def create_month(month: datetime.date, using: str = "default", batch_size: int =
        granted within ATTACH_LOCK_TIMEOUT rather than queueing the engine behind us.
     `progress(n)` is called after each batch with the rows it moved.
     """
-    import time
-
-    from psycopg import errors
-
     month = month_start(month)
     if month in {p.month for p in existing_partitions(using)}:
         return 0
@@ -223,22 +220,20 @@ def create_month(month: datetime.date, using: str = "default", batch_size: int =
         if pause:
             time.sleep(pause)
     if moved:
-        with connection.cursor() as cursor:  # dead rows left by the batches: the final CHECK's scan skips them
-            if connection.get_autocommit():
+        with connection.cursor() as cursor:  # the batches' dead rows: truncated, the final scan is shorter
+            if connection.get_autocommit():  # (VACUUM cannot run inside a transaction, e.g. a migration)
                 cursor.execute(sql.SQL("VACUUM {}").format(sql.Identifier(DEFAULT_PARTITION)))
     for attempt in range(1, ATTACH_ATTEMPTS + 1):
         try:
+            last = 0
             with transaction.atomic(using=using), connection.cursor() as cursor:
                 for i, statement in enumerate(_attach_statements(month)):
                     cursor.execute(statement)
                     if i == _ATTACH_MOVE_STEP:
-                        moved += max(cursor.rowcount, 0)
-            if progress and moved:
-                progress(0)
-            return moved
-        except Exception as exc:  # noqa: BLE001 - only lock timeouts are retried
-            cause = getattr(exc, "__cause__", None)
-            if not isinstance(cause, errors.LockNotAvailable) or attempt == ATTACH_ATTEMPTS:
+                        last = max(cursor.rowcount, 0)
+            return moved + last
+        except DatabaseError as exc:  # only a lock not granted in time is retried
+            if not isinstance(exc.__cause__, errors.LockNotAvailable) or attempt == ATTACH_ATTEMPTS:
                 raise
             time.sleep(min(0.05 * attempt, 1.0))
     return moved

@@ -6,6 +6,8 @@ Tables, dirty-hour triggers on npc_decisions and a watermark, refreshed by
 
 from django.db import migrations
 
+from npcadmin.schema_versions import RecordSchemaVersion
+
 
 def build(apps, schema_editor):
     from analytics import decisions_rollup
@@ -26,7 +28,15 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0004_view_dashboards_moves_to_npcadmin"),
+        ("analytics", "0004_seed_npc_metrics_hourly"),
         ("npcs", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(build, drop, elidable=False)]
+    operations = [
+        migrations.RunPython(build, drop, elidable=False),
+        RecordSchemaVersion(
+            "1.3.0", "npc_decisions_hourly, npc_decisions_world_hourly and their dirty-hour triggers on "
+                     "npc_decisions (one trigger call per engine INSERT)",
+            "manage.py migrate analytics 0004_seed_npc_metrics_hourly",
+        ),
+    ]

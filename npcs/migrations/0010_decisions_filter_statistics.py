@@ -11,6 +11,8 @@ functional dependencies over the three columns gives the planner the combined fr
 
 from django.db import migrations
 
+from npcadmin.schema_versions import RecordSchemaVersion
+
 
 class Migration(migrations.Migration):
     dependencies = [("npcs", "0009_schema_versions_recorded")]
@@ -20,5 +22,10 @@ class Migration(migrations.Migration):
             "CREATE STATISTICS IF NOT EXISTS npc_decisions_filters_stats (mcv, dependencies) "
             "ON used_llm, world_id, decision_type FROM npc_decisions",
             "DROP STATISTICS IF EXISTS npc_decisions_filters_stats",
+        ),
+        RecordSchemaVersion(
+            "1.3.1", "Extended statistics npc_decisions_filters_stats on npc_decisions (used_llm, world_id, "
+                     "decision_type): planner only, ANALYZE fills it",
+            "manage.py migrate npcs 0009_schema_versions_recorded",
         ),
     ]

@@ -28,3 +28,34 @@ def analyst(django_user_model):
 def analyst_client(client, analyst):
     client.force_login(analyst)
     return client
+
+
+@pytest.fixture
+def backend(db):
+    """The metrics backend of the test database ('timescaledb' or 'native')."""
+    storage.forget_backend()
+    return storage.metrics_backend()
+
+
+@pytest.fixture
+def native_only(backend):
+    if backend != storage.NATIVE:
+        pytest.skip("native storage only (rollup tables, dirty-hour log, monthly partitions); "
+                    "this database runs TimescaleDB")
+
+
+@pytest.fixture
+def timescale_only(backend):
+    if backend != storage.TIMESCALEDB:
+        pytest.skip("TimescaleDB only; this database uses native storage (point DATABASE_URL at a "
+                    "TimescaleDB server to run it, see docs/analytics.md)")
+
+
+@pytest.fixture
+def clean_metrics(transactional_db):
+    """Transactional tests: npc_metrics is unmanaged, so the flush does not empty it; this does."""
+    from analytics.services import metrics_delete
+
+    metrics_delete()
+    yield
+    metrics_delete()

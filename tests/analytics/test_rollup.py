@@ -26,7 +26,7 @@ DIRECT_GROUP_BY = """
 ROLLUP = """
     SELECT hour, npc_id, world_id, samples, avg_population, avg_rank, total_wood_produced,
            avg_wood, avg_wood_production, avg_offensive_power, avg_economic_efficiency
-    FROM npc_metrics_hourly ORDER BY 1, 2, 3
+    FROM npc_metrics_hourly_by_world ORDER BY 1, 2, 3
 """
 
 
@@ -43,7 +43,7 @@ def samples():
     NPCMetricFactory(time=T0 + datetime.timedelta(minutes=10), npc_id=2, world_id="demo", population=50)
 
 
-def test_rollup_matches_hand_computed_values(samples):
+def test_rollup_matches_hand_computed_values(native_only, samples):
     result = metrics_hourly_refresh(now=NOW)
     assert (result.buckets, result.rows) == (2, 3)
     row = next(r for r in selectors._fetch(ROLLUP, {}) if r["npc_id"] == 1 and r["hour"] == T0)
@@ -60,26 +60,27 @@ def test_rollup_equals_a_direct_group_by_over_raw_samples(samples, raw_sql):
     assert raw_sql(ROLLUP) == raw_sql(DIRECT_GROUP_BY)
 
 
-def test_refresh_recomputes_only_buckets_touched_since_the_last_one(samples, raw_sql):
+def test_refresh_recomputes_only_buckets_touched_since_the_last_one(native_only, samples, raw_sql):
     metrics_hourly_refresh(now=NOW)
     # A marker in hour 11: a refresh that recomputed hour 11 would overwrite it.
-    raw_sql("UPDATE npc_metrics_hourly SET avg_population = -1 WHERE hour = %s", [T0 + H])
+    raw_sql("UPDATE npc_metrics_hourly_by_world SET avg_population = -1 WHERE hour = %s", [T0 + H])
     NPCMetricFactory(time=T0 + datetime.timedelta(minutes=50), npc_id=1, population=450, wood_production=0)
     assert rollup.dirty_hours() == [T0]
     result = metrics_hourly_refresh(now=NOW)
     assert result.buckets == 1
-    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly WHERE hour = %s AND npc_id = 1", [T0]) == [(250.0,)]
-    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly WHERE hour = %s", [T0 + H]) == [(-1.0,)]
+    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly_by_world WHERE hour = %s AND npc_id = 1",
+                   [T0]) == [(250.0,)]
+    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly_by_world WHERE hour = %s", [T0 + H]) == [(-1.0,)]
     assert rollup.dirty_hours() == []
     assert metrics_hourly_refresh(now=NOW).buckets == 0
 
 
-def test_the_newest_hour_is_answered_from_raw_samples(samples, raw_sql):
+def test_the_newest_hour_is_answered_from_raw_samples(native_only, samples, raw_sql):
     NPCMetricFactory(time=T0 + 2 * H + datetime.timedelta(minutes=10), npc_id=1, population=999)
     metrics_hourly_refresh(now=NOW)
     assert rollup.watermark() == T0 + 2 * H
     # Plain SQL on the table sees the current hour as far as it was written at the refresh...
-    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly WHERE hour = %s", [T0 + 2 * H]) == [(999.0,)]
+    assert raw_sql("SELECT avg_population FROM npc_metrics_hourly_by_world WHERE hour = %s", [T0 + 2 * H]) == [(999.0,)]
     assert rollup.dirty_hours() == []
     # ... the selectors read it from raw samples, so a sample written since is already counted.
     NPCMetricFactory(time=T0 + 2 * H + datetime.timedelta(minutes=20), npc_id=1, population=1001)
@@ -110,10 +111,10 @@ def test_source_is_the_same_before_and_after_refresh(samples):
     assert before == after and len(after) == 3
 
 
-def test_dry_run_changes_nothing(samples, raw_sql):
+def test_dry_run_changes_nothing(native_only, samples, raw_sql):
     result = metrics_hourly_refresh(now=NOW, dry_run=True)
     assert result.buckets == 2
-    assert raw_sql("SELECT count(*) FROM npc_metrics_hourly") == [(0,)]
+    assert raw_sql("SELECT count(*) FROM npc_metrics_hourly_by_world") == [(0,)]
     assert len(rollup.dirty_hours()) == 2
 
 
@@ -121,4 +122,4 @@ def test_deleting_samples_removes_them_from_the_rollup_at_the_next_refresh(sampl
     metrics_hourly_refresh(now=NOW)
     raw_sql("DELETE FROM npc_metrics WHERE npc_id = 2")
     metrics_hourly_refresh(now=NOW)
-    assert raw_sql("SELECT count(*) FROM npc_metrics_hourly WHERE npc_id = 2") == [(0,)]
+    assert raw_sql("SELECT count(*) FROM npc_metrics_hourly_by_world WHERE npc_id = 2") == [(0,)]

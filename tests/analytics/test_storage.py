@@ -55,7 +55,7 @@ def test_engine_insert_of_required_columns_only_works_and_nulls_are_refused(raw_
 
 
 def test_hourly_aggregate_has_the_seed_columns_and_the_dashboard_averages():
-    names = [c[0] for c in _columns("npc_metrics_hourly")]
+    names = [c[0] for c in _columns("npc_metrics_hourly_by_world")]
     assert names[:3] == ["hour", "npc_id", "world_id"]
     for seed_column in ("avg_population", "avg_rank", "total_wood_produced"):
         assert seed_column in names
@@ -64,7 +64,7 @@ def test_hourly_aggregate_has_the_seed_columns_and_the_dashboard_averages():
     assert "samples" in names
 
 
-def test_native_backend_is_partitioned_by_month_with_a_default_partition(raw_sql):
+def test_native_backend_is_partitioned_by_month_with_a_default_partition(native_only, raw_sql):
     assert storage.metrics_backend() == storage.NATIVE
     assert raw_sql("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'npc_metrics'::regclass") == [("r",)]
     today = datetime.date.today().replace(day=1)
@@ -78,7 +78,7 @@ def test_native_backend_is_partitioned_by_month_with_a_default_partition(raw_sql
     assert raw_sql("SELECT count(*) FROM npc_metrics_1999_05") == [(1,)]
 
 
-def test_every_write_marks_its_hour_dirty(raw_sql):
+def test_every_write_marks_its_hour_dirty(native_only, raw_sql):
     raw_sql("INSERT INTO npc_metrics (time, npc_id) VALUES ('2026-11-02 10:05+00', 1), ('2026-11-02 11:59+00', 2)")
     raw_sql("UPDATE npc_metrics SET time = '2026-11-02 13:00+00' WHERE npc_id = 2")
     raw_sql("DELETE FROM npc_metrics_hourly_dirty WHERE hour = '2026-11-02 10:00+00'")
@@ -87,26 +87,31 @@ def test_every_write_marks_its_hour_dirty(raw_sql):
     assert hours == [10, 11, 13]
 
 
-def test_hour_buckets_ignore_the_session_time_zone(raw_sql):
+def test_hour_buckets_ignore_the_session_time_zone(native_only, raw_sql):
     raw_sql("SET LOCAL TIME ZONE 'Asia/Kolkata'")  # +05:30: date_trunc('hour') would bucket on :30
     raw_sql("INSERT INTO npc_metrics (time, npc_id) VALUES ('2026-11-02 10:45+00', 1)")
     assert raw_sql("SELECT hour = '2026-11-02 10:00+00' FROM npc_metrics_hourly_dirty") == [(True,)]
 
 
 @pytest.mark.timescale
-def test_timescaledb_hypertable_and_continuous_aggregate():
-    if not storage.timescaledb_installable():
-        pytest.skip("TimescaleDB is not installed/preloaded on this PostgreSQL server; the native path is tested")
-    assert storage.metrics_backend() == storage.TIMESCALEDB
+def test_timescaledb_hypertable_and_continuous_aggregate(timescale_only):
+    """The seed's aggregate, the per-world one and the world level on top of it, all real-time, all with a policy."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'npc_metrics'")
         assert cursor.fetchone()[0] == 1
-        cursor.execute("SELECT materialized_only FROM timescaledb_information.continuous_aggregates "
-                       "WHERE view_name = 'npc_metrics_hourly'")
-        assert cursor.fetchone()[0] is False
+        cursor.execute("SELECT view_name, materialized_only, hypertable_name FROM "
+                       "timescaledb_information.continuous_aggregates ORDER BY view_name")
+        caggs = {name: (only, source) for name, only, source in cursor.fetchall()}
+        assert caggs["npc_metrics_hourly"] == (False, "npc_metrics")
+        assert caggs["npc_metrics_hourly_by_world"] == (False, "npc_metrics")
+        assert caggs["npc_metrics_world_hourly"][0] is False
+        # Hierarchical: the world level's source is the per-world aggregate's materialisation.
+        cursor.execute("SELECT parent_mat_hypertable_id IS NOT NULL FROM _timescaledb_catalog.continuous_agg "
+                       "WHERE user_view_name = 'npc_metrics_world_hourly'")
+        assert cursor.fetchone()[0] is True
         cursor.execute("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = "
                        "'policy_refresh_continuous_aggregate'")
-        assert cursor.fetchone()[0] == 1
+        assert cursor.fetchone()[0] == 3
 
 
 def test_backend_choice_follows_the_setting(settings):
@@ -129,7 +134,7 @@ def test_the_continuous_aggregate_and_the_rollup_share_one_definition():
     assert any("add_continuous_aggregate_policy" in sql for sql in storage.TIMESCALE_SQL)
 
 
-def test_engine_upserts_mark_hours_dirty(raw_sql):
+def test_engine_upserts_mark_hours_dirty(native_only, raw_sql):
     upsert = ("INSERT INTO npc_metrics (time, npc_id, population) VALUES (%s, 1, %s) "
               "ON CONFLICT (time, npc_id) DO UPDATE SET population = EXCLUDED.population")
     raw_sql(upsert, ["2026-11-02 10:05+00", 10])

@@ -56,7 +56,7 @@ def test_world_rollup_equals_a_direct_group_by_over_raw_samples(samples, raw_sql
     assert len(rows) == 3  # (10:00, demo), (10:00, testworld), (11:00, testworld)
 
 
-def test_world_rollup_is_refreshed_incrementally(samples, raw_sql):
+def test_world_rollup_is_refreshed_incrementally(native_only, samples, raw_sql):
     metrics_hourly_refresh(now=NOW)
     # Tamper with hour 11: a refresh that only recomputes dirty hours must leave it alone.
     raw_sql("UPDATE npc_metrics_world_hourly SET sum_population = -1 WHERE hour = %s", [T0 + H])

@@ -391,7 +391,7 @@ def test_every_month_a_memory_is_written_in_gets_its_partition(monkeypatch):
 
 @pytest.mark.django_db(transaction=True, databases="__all__")  # the checks run on connections of their own
 def test_a_fresh_install_with_demo_data_passes_the_strict_health_check(redis_client, monkeypatch):
-    monkeypatch.setattr(seeding, "HOOK_MODULES", ("worlds.demo", "analytics.demo"))  # the whole demo, as installed
+    monkeypatch.setattr(demo_registry, "hooks", registered_hooks)  # the whole demo, as installed
     seed()
     out = StringIO()
     try:

@@ -13,7 +13,7 @@ import threading
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from psycopg import sql
 
@@ -183,3 +183,37 @@ def test_clear_default_gives_every_waiting_month_its_partition():
         assert _where(engine) == {"npc_memory_2041_06": 30, "npc_memory_2042_02": 20}
     with pytest.raises(CommandError, match="batch-size"):
         _run("--batch-size", "0")
+
+
+def test_an_engine_transaction_holding_npc_memory_is_waited_for_briefly_then_the_attach_retries(monkeypatch):
+    """The attach asks for its lock with a short lock_timeout and retries, instead of queueing the engine."""
+    with _engine() as engine:
+        _memories(engine, _npc(engine), 10, "2041-06-05T00:00:00Z")
+    holder = _engine()
+    holder.execute("BEGIN")
+    holder.execute("INSERT INTO npc_memory (world_id, memory_type, event_data, occurred_at) "
+                   "VALUES ('testworld', 'trade', '{}', now())")  # ROW EXCLUSIVE on npc_memory until COMMIT
+    release = threading.Timer(0.6, holder.commit)
+    release.start()
+    try:
+        assert partitions.create_month(MONTH) == 10  # gave up its lock request 100 ms at a time, then got it
+    finally:
+        release.join()
+        holder.close()
+
+
+def test_the_attach_gives_up_after_its_attempts(monkeypatch):
+    monkeypatch.setattr(partitions, "ATTACH_ATTEMPTS", 2)
+    holder = _engine()
+    holder.execute("BEGIN")
+    holder.execute("INSERT INTO npc_memory (world_id, memory_type, event_data, occurred_at) "
+                   "VALUES ('testworld', 'trade', '{}', now())")
+    try:
+        with pytest.raises(OperationalError, match="lock timeout"):
+            partitions.create_month(MONTH)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert partitions.partition_name(MONTH) not in {p.name for p in partitions.existing_partitions()}
+    assert partitions.create_month(MONTH) == 0  # the standalone table is reused on the next run
+    assert partitions.partition_name(MONTH) in {p.name for p in partitions.existing_partitions()}

@@ -36,16 +36,16 @@ class Command(BaseCommand):
                 desc=str(path), unit=" rows", disable=verbosity < 1 or not sys.stderr.isatty(),
             ) as bar:
                 try:
-                    result = metrics_ingest_csv(stream=handle, batch_rows=batch_rows,
-                                                skip_duplicates=skip_duplicates, dry_run=dry_run,
-                                                progress=bar.update)
+                    result, refreshed = metrics_ingest_csv(stream=handle, batch_rows=batch_rows,
+                                                           skip_duplicates=skip_duplicates, dry_run=dry_run,
+                                                           progress=bar.update)
                 except IngestError as exc:
                     raise CommandError(f"{path}: {exc}") from exc
             total += result.rows
             verb = "would load" if dry_run else "loaded"
             skipped = f", {result.skipped} duplicates skipped" if result.skipped else ""
             self.stdout.write(f"{path}: {verb} {result.rows} rows in {result.batches} batches{skipped}")
+            if refreshed is not None:
+                self.stdout.write(f"{path}: {refreshed.describe()}")
         if not dry_run:
-            self.stdout.write(self.style.SUCCESS(
-                f"{total} rows loaded; run refresh_metrics_hourly to roll them up "
-                "(dashboards read not-yet-rolled-up hours from the raw table meanwhile)"))
+            self.stdout.write(self.style.SUCCESS(f"{total} rows loaded; the hours they cover are refreshed"))
