@@ -7,3 +7,6 @@ class RuntimeConfig(AppConfig):
     name = "npcs.runtime"
     label = "runtime"
     verbose_name = "Runtime (Redis)"
+
+    def ready(self):
+        from npcs.runtime import receivers  # noqa: F401  (connects the change announcements)
