@@ -9,6 +9,8 @@ real-time aggregation does the same. Every selector runs a fixed number of queri
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,6 +80,19 @@ def rollup_state(using: str = "default") -> tuple[datetime.datetime | None, list
     return rows[0]["watermark"], list(rows[0]["dirty"] or [])
 
 
+_raw_baseline: contextvars.ContextVar[bool] = contextvars.ContextVar("analytics_raw_baseline", default=False)
+
+
+@contextlib.contextmanager
+def raw_baseline():
+    """Answer every hourly read by a GROUP BY of the raw samples, on either backend (benchmark baseline)."""
+    token = _raw_baseline.set(True)
+    try:
+        yield
+    finally:
+        _raw_baseline.reset(token)
+
+
 @dataclass
 class HourlyParts:
     """Where the hours of [start, end) come from (native backend), as SQL pieces to assemble.
@@ -104,6 +119,10 @@ def hourly_parts(
     """Native backend: refreshed hours from the rollup tables, the rest from raw (one query, the watermark)."""
     params: dict = {"start": start, "end": end}
     where = _metric_filters(world_id, npc_ids, params)
+    if _raw_baseline.get():
+        params["tail_start"] = start
+        return HourlyParts(None, [aggregate_select(hour_bucket(), "WHERE time >= %(tail_start)s AND time < %(end)s"
+                                                   + where)], params)
     if metrics_backend(using) == TIMESCALEDB:
         # The continuous aggregates answer every hour themselves (real-time aggregation).
         return HourlyParts(f"hour >= %(start)s AND hour < %(end)s{where}", [], params)
@@ -142,7 +161,7 @@ def hourly_source(
     watermark. TimescaleDB: the continuous aggregate (real-time aggregation is on).
     """
     columns = ", ".join(HOURLY_COLUMN_NAMES)
-    if metrics_backend(using) == TIMESCALEDB:
+    if metrics_backend(using) == TIMESCALEDB and not _raw_baseline.get():
         params: dict = {"start": start, "end": end}
         where = _metric_filters(world_id, npc_ids, params)
         return (f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE hour >= %(start)s AND hour < %(end)s{where}",
