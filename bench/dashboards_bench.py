@@ -11,7 +11,7 @@ template. For each dashboard URL:
 * cold: the Redis cache cleared before each request (what the first viewer of a range pays);
 * warm: served from the cache (everyone after, for the range's TTL);
 * raw baseline: the same page, cold, with the hourly aggregate switched off
-  (`analytics.selectors.rollup_state` answering "nothing rolled up yet": neither the NPC-hour
+  (`analytics.sources.raw_baseline()`: every hour a GROUP BY of npc_metrics, on either backend: neither the NPC-hour
   nor the world-hour rollup is read), so every hour is
   aggregated from the raw `npc_metrics` samples: the same question asked of the raw table.
   Dashboards that read the engine's logs (decisions, battles, economy, diplomacy) have no
