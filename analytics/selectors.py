@@ -1,32 +1,34 @@
-"""Reads behind the dashboards: plain rows (lists of dicts) that `analytics.charts` draws.
+"""What each dashboard reads: plain rows (lists of dicts) that `analytics.charts` draws.
 
-Metric charts read `npc_metrics_hourly_by_world` (5-minute buckets from raw samples only for ranges up
-to 6 hours). On the native backend the hourly source is the rollup table for refreshed hours
-plus the raw table, aggregated by the same SQL, for hours at or after the watermark and for
-hours written since the last refresh; on TimescaleDB it is the continuous aggregate, whose
-real-time aggregation does the same. Every selector runs a fixed number of queries.
+Metric charts read `npc_metrics_hourly_by_world` and, for hourly buckets over every NPC, the world
+rollup `npc_metrics_world_hourly` (5-minute buckets from raw samples only for ranges up to 6
+hours); where those rows come from on each backend is `analytics.sources`. Event charts read the
+engine's history tables. Every selector runs a fixed number of queries.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from django.db import connections
 
 from analytics.filters import DashboardFilters
+from analytics.sources import (  # noqa: F401  (re-exported: callers read hourly rows through here too)
+    ORIGIN,
+    HourlyParts,
+    _fetch,
+    _metric_filters,
+    fine_source,
+    hourly_parts,
+    hourly_source,
+    raw_baseline,
+    rollup_state,
+)
 from analytics.storage import (
     HOURLY_COLUMN_NAMES,
-    TIMESCALEDB,
     WORLD_COLUMN_NAMES,
-    aggregate_select,
-    hour_bucket,
-    metrics_backend,
     world_select,
 )
 
-ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 ADDITIVE = (
     "population", "wood", "clay", "iron", "wheat",
     "wood_production", "clay_production", "iron_production", "wheat_production",
@@ -34,13 +36,6 @@ ADDITIVE = (
 )
 MEAN = ("rank", "economic_efficiency", "military_efficiency", "diplomatic_score")
 PRODUCTION = ("wood_production", "clay_production", "iron_production", "wheat_production")
-
-
-def _fetch(sql: str, params, using: str = "default") -> list[dict]:
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [col.name for col in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def metric_subjects(*, npc_ids: Sequence[int] | None = None, world_id: str | None = None):
@@ -53,113 +48,6 @@ def metric_subjects(*, npc_ids: Sequence[int] | None = None, world_id: str | Non
     if world_id:
         states = states.filter(world_id=world_id)
     return list(states.values_list("npc_id", "world_id", "npc__personality"))
-
-
-def _metric_filters(world_id: str | None, npc_ids: Sequence[int] | None, params: dict) -> str:
-    clauses = []
-    if world_id:
-        clauses.append("world_id = %(world_id)s")
-        params["world_id"] = world_id
-    if npc_ids:
-        clauses.append("npc_id = ANY(%(npc_ids)s)")
-        params["npc_ids"] = list(npc_ids)
-    return "".join(f" AND {c}" for c in clauses)
-
-
-def rollup_state(using: str = "default") -> tuple[datetime.datetime | None, list[datetime.datetime]]:
-    """(watermark, dirty hours before it): what the rollup table cannot answer yet."""
-    rows = _fetch(
-        "SELECT w.watermark, ARRAY(SELECT hour FROM npc_metrics_hourly_dirty d "
-        "WHERE d.hour < w.watermark ORDER BY hour) AS dirty FROM npc_metrics_hourly_watermark w",
-        {}, using,
-    )
-    if not rows:
-        return None, []
-    return rows[0]["watermark"], list(rows[0]["dirty"] or [])
-
-
-@dataclass
-class HourlyParts:
-    """Where the hours of [start, end) come from (native backend), as SQL pieces to assemble.
-
-    `rolled_where` selects the rolled-up hours of a rollup table (any table with `hour`, and the
-    filter columns): refreshed and not dirty since. `raw` are queries aggregating the other hours
-    from raw samples into `npc_metrics_hourly_by_world` rows. `rolled_where` is None when nothing is rolled
-    up yet (every hour from raw).
-    """
-
-    rolled_where: str | None
-    raw: list[str]
-    params: dict
-
-
-def hourly_parts(
-    *,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    world_id: str | None = None,
-    npc_ids: Sequence[int] | None = None,
-    using: str = "default",
-) -> HourlyParts:
-    """Native backend: refreshed hours from the rollup tables, the rest from raw (one query, the watermark)."""
-    params: dict = {"start": start, "end": end}
-    where = _metric_filters(world_id, npc_ids, params)
-    if metrics_backend(using) == TIMESCALEDB:
-        # The continuous aggregates answer every hour themselves (real-time aggregation).
-        return HourlyParts(f"hour >= %(start)s AND hour < %(end)s{where}", [], params)
-    watermark, dirty = rollup_state(using)
-    raw = aggregate_select(hour_bucket(), "WHERE time >= %(tail_start)s AND time < %(end)s" + where)
-    if watermark is None:
-        params["tail_start"] = start
-        return HourlyParts(None, [raw], params)
-    params.update(tail_start=max(start, watermark), rolled_end=min(end, watermark), dirty=dirty)
-    rolled_where = (f"hour >= %(start)s AND hour < %(rolled_end)s"
-                    f" AND hour NOT IN (SELECT unnest(%(dirty)s::timestamptz[])){where}")
-    parts = [raw]
-    dirty_in_range = [h for h in dirty if start <= h < end]
-    if dirty_in_range:
-        params.update(dirty_first=dirty_in_range[0], dirty_stop=dirty_in_range[-1] + datetime.timedelta(hours=1))
-        parts.append(aggregate_select(
-            hour_bucket(),
-            "WHERE time >= %(dirty_first)s AND time < %(dirty_stop)s AND "
-            f"{hour_bucket()} IN (SELECT unnest(%(dirty)s::timestamptz[])){where}",
-        ))
-    return HourlyParts(rolled_where, parts, params)
-
-
-def hourly_source(
-    *,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    world_id: str | None = None,
-    npc_ids: Sequence[int] | None = None,
-    using: str = "default",
-) -> tuple[str, dict]:
-    """SQL (and params) yielding `npc_metrics_hourly_by_world` rows for hours in [start, end), always up to date.
-
-    Native backend: refreshed hours from the rollup table, the rest aggregated from raw samples
-    (hours ≥ watermark, and older hours changed since the refresh). Costs one query to read the
-    watermark. TimescaleDB: the continuous aggregate (real-time aggregation is on).
-    """
-    columns = ", ".join(HOURLY_COLUMN_NAMES)
-    if metrics_backend(using) == TIMESCALEDB:
-        params: dict = {"start": start, "end": end}
-        where = _metric_filters(world_id, npc_ids, params)
-        return (f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE hour >= %(start)s AND hour < %(end)s{where}",
-                params)
-    parts = hourly_parts(start=start, end=end, world_id=world_id, npc_ids=npc_ids, using=using)
-    queries = list(parts.raw)
-    if parts.rolled_where is not None:
-        queries.insert(0, f"SELECT {columns} FROM npc_metrics_hourly_by_world WHERE {parts.rolled_where}")
-    return "\nUNION ALL\n".join(f"({q})" for q in queries), parts.params
-
-
-def fine_source(*, start, end, world_id=None, npc_ids=None) -> tuple[str, dict]:
-    """Like `hourly_source` but in 5-minute buckets straight from raw samples (short ranges only)."""
-    params: dict = {"tail_start": start, "end": end}
-    where = _metric_filters(world_id, npc_ids, params)
-    bucket = f"date_bin('5 minutes', time, {ORIGIN})"
-    return aggregate_select(bucket, "WHERE time >= %(tail_start)s AND time < %(end)s" + where), params
 
 
 def _source(filters: DashboardFilters, npc_ids=None, using="default") -> tuple[str, dict, float]:

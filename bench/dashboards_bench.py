@@ -11,7 +11,7 @@ template. For each dashboard URL:
 * cold: the Redis cache cleared before each request (what the first viewer of a range pays);
 * warm: served from the cache (everyone after, for the range's TTL);
 * raw baseline: the same page, cold, with the hourly aggregate switched off
-  (`analytics.selectors.rollup_state` answering "nothing rolled up yet": neither the NPC-hour
+  (`analytics.sources.raw_baseline()`: every hour a GROUP BY of npc_metrics, on either backend: neither the NPC-hour
   nor the world-hour rollup is read), so every hour is
   aggregated from the raw `npc_metrics` samples: the same question asked of the raw table.
   For the decisions board, `analytics.decisions_rollup.state` answers "nothing rolled up"
@@ -28,6 +28,7 @@ slowest query of every cold page whose median is over --plan-ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import statistics
@@ -101,7 +102,7 @@ def explain(query: dict) -> str:
 
 
 def measure(client: Client, url: str, repeat: int, plan_ms: float, raw_repeat: int, metric: bool,
-            switch: tuple[str, object] = ("analytics.selectors.rollup_state", (None, []))) -> dict:
+            switch: tuple[str, object] | None = None) -> dict:
     client.get(url)  # warm Python (plotly validators, templates), as a running server is
     cold, queries = [], []
     for _ in range(repeat):
@@ -117,7 +118,11 @@ def measure(client: Client, url: str, repeat: int, plan_ms: float, raw_repeat: i
         if statistics.median(cold) > plan_ms:
             result["plan"] = explain(slowest)
     if metric:
-        with mock.patch(switch[0], return_value=switch[1]):
+        from analytics.sources import raw_baseline
+
+        # The same question as a GROUP BY of npc_metrics, on either backend; `switch` also turns
+        # off another rollup (the decisions dashboard's) for its raw baseline.
+        with raw_baseline(), (mock.patch(switch[0], return_value=switch[1]) if switch else contextlib.nullcontext()):
             raw = [timed_get(client, url, clear=True)[0] for _ in range(raw_repeat)]
         result["raw"] = raw
     cache.clear()

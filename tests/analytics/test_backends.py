@@ -117,3 +117,24 @@ def test_spec_relation_shape_and_values_equal_the_seed_group_by(clean_metrics, b
     ours = fetch("SELECT * FROM npc_metrics_hourly ORDER BY hour, npc_id")
     assert ours == seed
     assert len(ours) == 3 and ours[-1][0] == now_hour  # two-world NPC in one row; the newest hour is there
+
+
+def test_raw_baseline_answers_the_same_on_this_backend(clean_metrics):
+    """The benchmark's baseline (a GROUP BY of raw samples) and the aggregates agree, per backend."""
+    from analytics.filters import DashboardFilters, TimeRange
+    from analytics.selectors import latest_standings, metric_series, raw_baseline
+
+    states = [NPCWorldStateFactory(world_id="testworld") for _ in range(2)]
+    now_hour = _hour(timezone.now())
+    for h in range(30):
+        for i, state in enumerate(states):
+            fetch("INSERT INTO npc_metrics (time, npc_id, world_id, population, rank, wood_production) "
+                  "VALUES (%s, %s, 'testworld', %s, %s, 3)",
+                  [now_hour - datetime.timedelta(hours=h, minutes=10 * i), state.npc_id, 100 + h + i, i + 1])
+    run("refresh_metrics_hourly")
+    filters = DashboardFilters("custom", TimeRange(now_hour - datetime.timedelta(days=3),
+                                                   now_hour + datetime.timedelta(minutes=59)), world_id="testworld")
+    ours = metric_series(filters), latest_standings(filters)
+    with raw_baseline():
+        raw = metric_series(filters), latest_standings(filters)
+    assert len(ours[0]) == 31 and len(ours[1]) == 2 and ours == raw
