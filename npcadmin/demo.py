@@ -13,30 +13,21 @@ Each app's `demo.py` is imported by `autodiscover_modules("demo")` and registers
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from django.apps import apps
-from django.utils.module_loading import autodiscover_modules
 
-_hooks: dict[str, Callable] = {}
-_lock = threading.Lock()
-_discovered = False
+from npcadmin.registry import Registry
+
+_hooks = Registry("demo")
 
 
 def register(func: Callable) -> Callable:
     """Add `func` as its module's demo hook (a decorator); the module's name labels it."""
-    with _lock:
-        _hooks[func.__module__] = func
-    return func
+    return _hooks.add(func.__module__, func)
 
 
 def hooks() -> list[tuple[str, Callable]]:
-    """(module name, hook) of every app's demo hook, discovered once."""
-    global _discovered
-    if not _discovered:
-        autodiscover_modules("demo")
-        _discovered = True
+    """(module name, hook) of every app's demo hook, in `INSTALLED_APPS` order."""
     order = {config.name: i for i, config in enumerate(apps.get_app_configs())}
-    with _lock:
-        return sorted(_hooks.items(), key=lambda item: order.get(item[0].rpartition(".")[0], len(order)))
+    return sorted(_hooks.items(), key=lambda item: order.get(item[0].rpartition(".")[0], len(order)))

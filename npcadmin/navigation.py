@@ -15,12 +15,12 @@ A count that fails (Redis down, a world database away) shows as "—", never as 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.module_loading import autodiscover_modules
+
+from npcadmin.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -38,26 +38,17 @@ class Area:
     order: int = 100
 
 
-_areas: dict[str, Area] = {}
-_lock = threading.Lock()
-_discovered = False
+_areas = Registry("nav")
 
 
 def register(area: Area) -> Area:
     """Add (or replace) an area; apps call it from their `nav.py`."""
-    with _lock:
-        _areas[area.key] = area
-    return area
+    return _areas.add(area.key, area)
 
 
 def areas() -> list[Area]:
-    """Every registered area in sidebar order, discovered once."""
-    global _discovered
-    if not _discovered:
-        autodiscover_modules("nav")
-        _discovered = True
-    with _lock:
-        return sorted(_areas.values(), key=lambda a: (a.order, a.key))
+    """Every registered area in sidebar order."""
+    return sorted((area for _, area in _areas.items()), key=lambda a: (a.order, a.key))
 
 
 def _allowed(user, area: Area) -> bool:

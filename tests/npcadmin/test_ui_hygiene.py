@@ -64,8 +64,8 @@ def test_anonymous_dashboard_goes_to_the_login(client):
 @pytest.fixture
 def registered_areas(monkeypatch):
     """The registry as the apps filled it, restored after the test."""
-    monkeypatch.setattr(navigation, "_areas", {a.key: a for a in navigation.areas()})
-    return navigation._areas
+    monkeypatch.setattr(navigation._areas, "entries", {a.key: a for a in navigation.areas()})
+    return navigation._areas.entries
 
 
 def test_every_app_registers_its_own_area():
