@@ -192,7 +192,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
-                           DEBUG=False, SECURE_SSL_REDIRECT=False):
+                           DEBUG=False, SECURE_SSL_REDIRECT=False, NPCADMIN_STATEMENT_TIMEOUT_MS=0):
         user, _ = get_user_model().objects.get_or_create(
             username="bench-superuser", defaults={"is_staff": True, "is_superuser": True})
         client = Client()
