@@ -322,7 +322,10 @@ def rebuild_all_days(cursor) -> None:
 
 def _split(start, end, using: str) -> tuple[list[tuple], datetime.datetime | None, datetime.datetime | None, list]:
     """Raw time spans, and the rolled-up span [lo, hi) minus `dirty` hours, covering [start, end)."""
-    mark, dirty = state(using)
+    return _split_at(start, end, *state(using))
+
+
+def _split_at(start, end, mark, dirty):
     lo = hour_floor(start) + (HOUR if hour_floor(start) < start else datetime.timedelta(0))
     hi = min(hour_floor(end), mark) if mark else lo
     if mark is None or hi <= lo:
@@ -382,6 +385,46 @@ def _daily_where(lo, hi, dirty, params: dict, world_id, alias: str = "r") -> tup
         daily += f" AND {alias}.world_id = %(world_id)s"
         params["world_id"] = world_id
     return hourly, daily
+
+
+def _span_sql(spans, params: dict, prefix: str, column: str) -> str:
+    parts = []
+    for i, (a, b) in enumerate(spans):
+        if a < b:
+            params[f"{prefix}s{i}"], params[f"{prefix}e{i}"] = a, b
+            parts.append(f"({column} >= %({prefix}s{i})s AND {column} < %({prefix}e{i})s)")
+    return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def _npc_daily_parts(lo, hi, mark, dirty, params: dict) -> tuple[str, str, str]:
+    """(daily rows' days, hourly rows to add, hourly rows to subtract) for the per-NPC read of [lo, hi).
+
+    As `_daily_where`, and an edge day that the range covers mostly is taken whole from the daily
+    table minus its few hours outside the range (a range from 02:00 on a day reads 2 NPC-hour
+    slices, not 22; today's row up to the watermark is the range's newest hours). Days with a dirty
+    hour never come from the daily table.
+    """
+    if lo is None or hi <= lo:
+        return "false", "true", "false"
+    dirty_days = {day_floor(h) for h in dirty}
+    days, minus = [], []
+    day = day_floor(lo)
+    while day < hi:
+        inside = (max(lo, day), min(hi, day + DAY))
+        outside = [(day, inside[0]), (inside[1], min(day + DAY, mark))]
+        outside_length = sum((b - a for a, b in outside if a < b), datetime.timedelta(0))
+        if day not in dirty_days and outside_length < inside[1] - inside[0]:
+            days.append(day)
+            minus += outside
+        day += DAY
+    plus, start = [], lo
+    for day in days:  # the parts of [lo, hi) no chosen day covers
+        plus.append((start, max(start, day)))
+        start = max(start, day + DAY)
+    plus.append((start, hi))
+    params["npc_days"] = days
+    return ("r.day = ANY(%(npc_days)s::timestamptz[])", _span_sql(plus, params, "hp", "r.hour"),
+            _span_sql(minus, params, "hm", "r.hour"))
 
 
 def _fetch(sql: str, params, using: str) -> list[dict]:
@@ -492,20 +535,24 @@ def llm_calls_per_npc(filters, *, limit: int = 25, using: str = "default") -> li
     """NPCs with the most LLM-backed decisions in the range (per-NPC rollup rows + raw edges)."""
     if filters.npc_id:
         return usage.llm_calls_per_npc(_window(filters), limit)
-    spans, lo, hi, dirty = _split(filters.time_range.start, filters.time_range.end, using)
+    mark, all_dirty = state(using)
+    spans, lo, hi, dirty = _split_at(filters.time_range.start, filters.time_range.end, mark, all_dirty)
     params: dict = {"limit": limit}
     raw = _raw_where(spans, params, filters.world_id)
     rolled = _rolled_where(lo, hi, dirty, params, filters.world_id)
-    outside_days, daily = _daily_where(lo, hi, dirty, params, filters.world_id)
+    days, plus, minus = _npc_daily_parts(lo, hi, mark, dirty, params)
+    world = " AND r.world_id = %(world_id)s" if filters.world_id else ""
     # Summed per NPC first, joined to `npcs` for the 25 shown only (an NPC deleted since is left out).
     return _fetch(f"""
         SELECT t.npc_id, n.name, n.personality, t.llm_calls, t.decisions
         FROM (
             SELECT u.npc_id, sum(u.llm)::int AS llm_calls, sum(u.decisions)::int AS decisions
             FROM (
-                SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_npc_daily r WHERE {daily}
+                SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_npc_daily r WHERE {days}{world}
                 UNION ALL
-                SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_hourly r WHERE {rolled} AND {outside_days}
+                SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_hourly r WHERE {rolled} AND {plus}
+                UNION ALL
+                SELECT r.npc_id, -r.llm, -r.decisions FROM npc_decisions_hourly r WHERE {minus}{world}
                 UNION ALL
                 SELECT d.npc_id, CASE WHEN d.used_llm THEN 1 ELSE 0 END, 1 FROM npc_decisions d WHERE {raw}
             ) u

@@ -201,3 +201,17 @@ def test_a_day_with_a_dirty_hour_is_read_from_hours_and_raw_until_refreshed(days
         cursor.execute("SELECT count(*) FROM npc_decisions WHERE created_at >= %s AND created_at < %s",
                        [rollup.day_floor(middle), rollup.day_floor(middle) + datetime.timedelta(days=1)])
         assert day_total == cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("into_first_day", [datetime.timedelta(hours=1, minutes=20),
+                                            datetime.timedelta(hours=22, minutes=5)])
+def test_per_npc_edge_days_by_subtraction_or_addition_equal_raw(days_log, into_first_day):
+    """A range starting early in a day takes the day minus its first hours; late, it adds the hours."""
+    now, _ = days_log
+    rollup.refresh()
+    start = rollup.day_floor(now) - datetime.timedelta(days=3) + into_first_day
+    for end in (now + H, rollup.day_floor(now) - datetime.timedelta(days=1) + 3 * H):
+        for world in (None, "demo"):
+            per_npc = lambda rows: [(r["npc_id"], r["llm_calls"], r["decisions"]) for r in rows]  # noqa: E731
+            filters = _filters(start, end, world_id=world)
+            assert per_npc(rollup.llm_calls_per_npc(filters)) == per_npc(usage.llm_calls_per_npc(_window(filters)))
