@@ -73,6 +73,8 @@ class Browser:
         self.host, self.port, self.netloc = parsed.hostname, parsed.port, parsed.netloc
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.used = False  # whether `conn` has carried a request (a reused one may have been closed)
+        self.retries = 0
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
         origin = f"https://{self.netloc}"
@@ -81,14 +83,28 @@ class Browser:
                    "Origin": origin, "Referer": origin + path}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            text = response.read().decode(errors="replace")
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            return 0, ""
+        for attempt in (1, 2):
+            reused = self.used
+            try:
+                self.used = True
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                text = response.read().decode(errors="replace")
+                break
+            except TimeoutError:  # a server too slow to answer in 30 s: an error, never sent again
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                self.used = False
+                return 0, ""
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                self.used = False
+                # A keep-alive connection the server closed while it sat idle (users wait for the
+                # others to log in): a browser sends an idempotent request again on a new one, once.
+                if not (reused and method == "GET" and attempt == 1):
+                    return 0, ""
+                self.retries += 1
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -218,6 +234,7 @@ def run_load(base: str, urls: list[str], users: int, duration: float, credential
             restored = time.monotonic()
     for thread in threads:
         thread.join(timeout=duration + 60)
+    samples["__retries__"] = sum(b.retries for b in browsers)
     return samples, time.monotonic() - started, restored
 
 
@@ -299,6 +316,8 @@ def main(argv=None) -> int:
               if args.think else "with no think time (each requests its next page as soon as one arrives)")
     body = (f"{args.users} concurrent users, {pacing}, for {args.duration:g} s against {target}: "
             f"{total} requests ({total / wall:.0f}/s), {total_errors} errors, "
+            f"{samples.get('__retries__', 0)} GETs sent again on a fresh connection after the server had closed "
+            "an idle keep-alive one, "
             f"p50 {statistics.median(all_times) if all_times else 0:.0f} ms, p95 {p95(all_times):.0f} ms.\n\n"
             f"Reproduce: `{command.strip()}`\n\n"
             + "\n".join(rows) + "\n")
