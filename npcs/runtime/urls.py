@@ -15,4 +15,7 @@ urlpatterns = [
     path("npcs/", views.npcs, name="npcs"),
     path("ratelimits/<int:npc_id>/reset/", views.ratelimit_reset, name="ratelimit_reset"),
     path("llm-cache/flush/", views.llm_cache_flush, name="llm_cache_flush"),
+    path("keys/", views.keys_browse, name="keys"),
+    path("keys/key/", views.key_detail, name="key"),
+    path("keys/delete/", views.key_delete, name="key_delete"),
 ]
