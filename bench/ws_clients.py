@@ -111,7 +111,13 @@ def _session_cookie() -> str:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def start_server(app: str, runtime_url: str, directory: Path) -> tuple[subprocess.Popen, int, Path]:
+# As `make serve` runs uvicorn: permessage-deflate off (each frame compressed once per socket, in
+# the one event loop, made 1,000 sockets ~300 ms late; docs/runtime.md).
+SERVER_FLAGS = ("--ws-per-message-deflate", "false")
+
+
+def start_server(app: str, runtime_url: str, directory: Path,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int, Path]:
     """One uvicorn process with the production settings, as `make serve` runs each worker."""
     from npcadmin.env import database_url, redis_url
 
@@ -126,7 +132,7 @@ def start_server(app: str, runtime_url: str, directory: Path) -> tuple[subproces
     log = directory / f"server-{app.split('.')[0]}.log"
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--lifespan", "off", "--no-access-log"],
+         "--workers", "1", "--lifespan", "off", "--no-access-log", *SERVER_FLAGS, *extra],
         env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     _wait_for_port(port, process, log)
     return process, port, log
@@ -154,7 +160,8 @@ def _children(pid: int) -> list[int]:
 # --- clients ----------------------------------------------------------------------------------------
 
 
-async def _clients(url: str, cookie: str, origin: str, count: int, start_at: float, end_at: float):
+async def _clients(url: str, cookie: str, origin: str, count: int, start_at: float, end_at: float,
+                   deflate: bool = True):
     """`count` sockets; each returns the (arrival, snapshot at) of frames between start and end."""
     from websockets.asyncio.client import connect
 
@@ -163,7 +170,8 @@ async def _clients(url: str, cookie: str, origin: str, count: int, start_at: flo
     async def one():
         async with gate:
             socket_ = await connect(url, additional_headers={"Cookie": cookie, "Origin": origin},
-                                    open_timeout=120, max_size=None, ping_interval=None)
+                                    open_timeout=120, max_size=None, ping_interval=None,
+                                    compression="deflate" if deflate else None)
         frames = []
         try:
             while True:
@@ -177,7 +185,7 @@ async def _clients(url: str, cookie: str, origin: str, count: int, start_at: flo
                 arrival = time.time()
                 if arrival >= start_at:
                     match = AT.search(text[:200])
-                    frames.append((arrival, float(match[1]) if match else None))
+                    frames.append((arrival, float(match[1]) if match else None, len(text)))
         finally:
             await socket_.close()
         return frames
@@ -186,12 +194,13 @@ async def _clients(url: str, cookie: str, origin: str, count: int, start_at: flo
 
 
 def _client_process(args):
-    url, cookie, origin, count, start_at, end_at = args
-    results = asyncio.run(_clients(url, cookie, origin, count, start_at, end_at))
+    url, cookie, origin, count, start_at, end_at, deflate = args
+    results = asyncio.run(_clients(url, cookie, origin, count, start_at, end_at, deflate))
     return [r if isinstance(r, list) else repr(r) for r in results]
 
 
-def run_clients(port: int, cookie: str, clients: int, procs: int, warmup: float, seconds: float) -> dict:
+def run_clients(port: int, cookie: str, clients: int, procs: int, warmup: float, seconds: float,
+                deflate: bool = True) -> dict:
     url, origin = f"ws://127.0.0.1:{port}/ws/runtime/", f"http://127.0.0.1:{port}"
     # Connecting 1,000 sockets takes a while on a shared machine: the window starts after it.
     connect_allowance = 5 + clients / 40
@@ -199,7 +208,7 @@ def run_clients(port: int, cookie: str, clients: int, procs: int, warmup: float,
     end_at = start_at + seconds
     shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     pool = multiprocessing.get_context("spawn").Pool(procs)
-    pending = pool.map_async(_client_process, [(url, cookie, origin, n, start_at, end_at) for n in shares])
+    pending = pool.map_async(_client_process, [(url, cookie, origin, n, start_at, end_at, deflate) for n in shares])
     pool.close()  # joined by the caller once the results are in
     while time.time() < start_at:
         time.sleep(0.2)
@@ -209,18 +218,18 @@ def run_clients(port: int, cookie: str, clients: int, procs: int, warmup: float,
 def summarise(per_client: list, start_at: float, end_at: float) -> dict:
     errors = [r for r in per_client if isinstance(r, str)]
     frames = [r for r in per_client if isinstance(r, list)]
-    gaps, ages, covered, pairs = [], [], 0, 0
-    seconds = int(end_at - start_at)
+    gaps, ages, sizes = [], [], []
+    seconds = end_at - start_at
     for client in frames:
-        times = [arrival for arrival, _ in client]
+        times = [arrival for arrival, _, _ in client]
         gaps += [(b - a) * 1000 for a, b in zip(times, times[1:], strict=False)]
-        ages += [(arrival - at) * 1000 for arrival, at in client if at is not None]
-        slots = {int(arrival - start_at) for arrival in times}
-        covered += sum(1 for s in range(seconds) if s in slots)
-        pairs += seconds
+        ages += [(arrival - at) * 1000 for arrival, at, _ in client if at is not None]
+        sizes += [size for _, _, size in client]
+    received = sum(len(c) for c in frames)
+    expected = len(frames) * int(seconds)
     return {"connected": len(frames), "errors": errors[:3], "error_count": len(errors),
-            "frames": sum(len(c) for c in frames), "gaps": gaps, "ages": ages,
-            "coverage": covered / pairs if pairs else 0.0}
+            "frames": received, "gaps": gaps, "ages": ages, "size": pct(sizes, .5),
+            "coverage": min(1.0, received / expected) if expected else 0.0}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -242,6 +251,10 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--designs", default="shared,per-client", help="comma-separated: shared, per-client")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes (asyncio each)")
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="clients refuse permessage-deflate (browsers offer it, so by default they do)")
+    parser.add_argument("--server-deflate", action="store_true",
+                        help="let uvicorn accept permessage-deflate (its default; `make serve` turns it off)")
     parser.add_argument("--sim-npcs", type=int, default=50)
     parser.add_argument("--sim-rate", type=float, default=20)
     add_write_argument(parser, "runtime feed")
@@ -265,9 +278,11 @@ def main(argv=None) -> int:
     try:
         time.sleep(3)  # the simulator fills the queues first
         for design in designs:
-            server, port, log = start_server(APPS[design], runtime_url, directory)
+            server, port, log = start_server(APPS[design], runtime_url, directory,
+                                             ("--ws-per-message-deflate", "true") if args.server_deflate else ())
             try:
-                started = run_clients(port, cookie, args.clients, args.client_procs, args.warmup, args.seconds)
+                started = run_clients(port, cookie, args.clients, args.client_procs, args.warmup, args.seconds,
+                                      deflate=not args.no_deflate)
                 cpu_before, wall_before = cpu_seconds(server.pid), time.time()
                 per_client = [c for batch in started["results"].get(timeout=per_design + 600) for c in batch]
                 cpu = (cpu_seconds(server.pid) - cpu_before) / max(1e-9, time.time() - wall_before)
@@ -285,14 +300,17 @@ def main(argv=None) -> int:
         redis_process.terminate()
         redis_process.wait(timeout=10)
 
+    deflate_note = ("accepted by the server" if args.server_deflate else "off on the server, as `make serve` runs it")
+    deflate_note += "" if args.no_deflate else " (the clients offer it, as browsers do)"
     lines = [f"{args.clients} WebSocket clients of `/ws/runtime/` on **one** uvicorn process (production "
              f"settings), {args.seconds:.0f} s measured after a {args.warmup:.0f} s warm-up, while "
              f"`runtime_simulate --npcs {args.sim_npcs} --rate {args.sim_rate:g}` runs against the benchmark's own "
              f"Redis; clients in {args.client_procs} processes on the same machine (2 cores shared with other builds, "
-             "so every figure includes their noise; both designs measured in this run, one after the other).\n",
+             "so every figure includes their noise; both designs measured in this run, one after the other). "
+             f"permessage-deflate {deflate_note}.\n",
              "| design | clients connected | frames | inter-frame p50 / p95 / p99 / max (ms) | p95 lateness (ms) "
-             "| age on arrival p50 / p95 (ms) | (client, second) pairs with a frame | server CPU |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| age on arrival p50 / p95 (ms) | frames received / one a second | median frame | server CPU |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for design, row in rows.items():
         gaps, ages = row["gaps"], row["ages"]
         failed = f" ({row['error_count']} failed)" if row["error_count"] else ""
@@ -301,7 +319,8 @@ def main(argv=None) -> int:
             f"| {label} | {row['connected']}{failed} | {row['frames']:,} "
             f" | {pct(gaps, .5):.0f} / {pct(gaps, .95):.0f} / {pct(gaps, .99):.0f} / "
             f"{max(gaps) if gaps else float('nan'):.0f} | {pct(gaps, .95) - 1000:.0f} | {pct(ages, .5):.0f} / "
-            f"{pct(ages, .95):.0f} | {row['coverage']:.1%} | {row['cpu']:.0%} of a core |")
+            f"{pct(ages, .95):.0f} | {row['coverage']:.1%} | {row['size'] / 1024:.1f} KiB "
+            f"| {row['cpu']:.0%} of a core |")
     if len(rows) == 2:
         new, old = rows["shared"], rows["per-client"]
         lines.append(f"\nThe shared fan-out's p95 inter-frame gap is {pct(new['gaps'], .95):.0f} ms against "
