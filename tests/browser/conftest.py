@@ -110,5 +110,9 @@ def asgi_server(redis_client):
             time.sleep(0.2)
     yield f"http://127.0.0.1:{port}"
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a worker thread still busy (plotly.js compressed on first request)
+        process.kill()
+        process.wait(timeout=10)
     log.close()

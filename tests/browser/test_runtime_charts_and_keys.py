@@ -24,6 +24,10 @@ def wide_page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.errors = errors
     yield page
     context.close()
 
@@ -33,7 +37,7 @@ def _login(page, base_url, username, next_path="/runtime/"):
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}{next_path}")
+    page.wait_for_url(f"{base_url}{next_path}", wait_until="domcontentloaded")
 
 
 def _shoot(page, name):
@@ -55,7 +59,7 @@ def test_the_charts_move_while_the_simulator_runs(wide_page, asgi_server):
     NPCWorldStateFactory.create_batch(3)
     _login(page, asgi_server, "ops")
     page.wait_for_selector("#live-status.live")
-    page.wait_for_selector("#chart-queue-depth .main-svg")
+    page.wait_for_selector("#chart-queue-depth .main-svg", state="attached")
     assert page.locator("#queues-empty").is_visible()  # nothing queued yet: the empty band
     start = _points(page, "chart-queue-depth")
     decisions_before = page.get_attribute("#chart-decisions", "data-last")
@@ -81,9 +85,14 @@ def test_the_charts_move_while_the_simulator_runs(wide_page, asgi_server):
 
     # The first paint of a new page draws the hour the feed sampled, from Redis.
     sampled = _points(page, "chart-queue-depth")
-    page.reload()
-    page.wait_for_selector("#chart-queue-depth .main-svg")
+    page.reload(wait_until="domcontentloaded")
+    try:
+        page.wait_for_selector("#chart-queue-depth .main-svg", state="attached")
+    except Exception:
+        print("ERRORS", page.errors, page.url, page.content()[:3000])
+        raise
     assert _points(page, "chart-queue-depth") >= sampled - 1
+    assert not page.errors
 
 
 def test_ops_find_show_and_delete_a_key(wide_page, asgi_server):
@@ -113,8 +122,8 @@ def test_ops_find_show_and_delete_a_key(wide_page, asgi_server):
 
     page.click("#key-value >> xpath=preceding::a[contains(., 'Delete')][1]")
     page.wait_for_selector("#delete-key")
-    page.click("#delete-key")  # without the box ticked: refused, still there
-    assert "Tick the box" in page.content() and runtime.key_summaries(["npc:decisions:2"])[0].type == "zset"
+    page.click("#delete-key")  # without the box ticked: the form is not sent, the key stays
+    assert "/runtime/keys/delete/" in page.url and runtime.key_summaries(["npc:decisions:2"])[0].type == "zset"
     page.check("input[name=confirm]")
     page.click("#delete-key")
     page.wait_for_url("**/runtime/keys/")

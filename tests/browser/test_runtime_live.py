@@ -21,7 +21,7 @@ def _login(page, base_url):
     page.fill("#id_username", "gm")
     page.fill("#id_password", "gm-password-123")
     page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}/runtime/")
+    page.wait_for_url(f"{base_url}/runtime/", wait_until="domcontentloaded")
 
 
 def test_queue_depth_changes_live_when_a_decision_is_queued(page, game_master, asgi_server):
@@ -38,7 +38,7 @@ def test_queue_depth_changes_live_when_a_decision_is_queued(page, game_master, a
     page.wait_for_function("document.getElementById('queue-depth-3').textContent === '2'", timeout=5000)
     page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-queue.png"), full_page=True)
 
-    page.reload()
+    page.reload(wait_until="domcontentloaded")
     assert "Vercingetorix" in page.locator("tr[data-priority='3']").inner_text()
 
     runtime.cache_npc_state(state.npc_id, {"villages": state.village_count, "population": 1,

@@ -225,3 +225,12 @@ def test_overview_draws_the_last_hour_from_redis(staff_client, rt, redis_client)
     assert history["minutes"][-1]["llm_used"] == 1 and history["minutes"][-1]["rule_used"] == 1
     assert history["minutes"][-1]["avg_latency"] == 410.0
     assert "runtime/runtime-charts.js" in html and "/analytics/plotly-" in html
+
+
+def test_a_simulated_npcs_rate_limit_window_shows_and_resets(staff_client, rt, redis_client):
+    for _ in range(9):
+        rt.check_llm_rate_limit(-8)  # the simulator's NPC -8, near its limit
+    response = staff_client.get(reverse("runtime:overview"))
+    assert response.status_code == 200 and "/runtime/ratelimits/-8/reset/" in response.content.decode()
+    assert staff_client.post("/runtime/ratelimits/-8/reset/").status_code == 302
+    assert not redis_client.exists("ratelimit:llm:-8")
