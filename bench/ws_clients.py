@@ -317,7 +317,7 @@ def main(argv=None) -> int:
         label = "shared fan-out (new)" if design == "shared" else "per-client loops (old)"
         lines.append(
             f"| {label} | {row['connected']}{failed} | {row['frames']:,} "
-            f" | {pct(gaps, .5):.0f} / {pct(gaps, .95):.0f} / {pct(gaps, .99):.0f} / "
+            f"| {pct(gaps, .5):.0f} / {pct(gaps, .95):.0f} / {pct(gaps, .99):.0f} / "
             f"{max(gaps) if gaps else float('nan'):.0f} | {pct(gaps, .95) - 1000:.0f} | {pct(ages, .5):.0f} / "
             f"{pct(ages, .95):.0f} | {row['coverage']:.1%} | {row['size'] / 1024:.1f} KiB "
             f"| {row['cpu']:.0%} of a core |")
