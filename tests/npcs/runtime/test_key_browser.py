@@ -80,7 +80,8 @@ def test_each_type_is_shown_pretty_and_long_values_truncated(ops_client, redis_c
     listing = ops_client.get(reverse("runtime:key"), {"key": "some:list"})
     assert len(listing.context["rows"]) == 100 and listing.context["value"].truncated
     assert "(the first 100 entries of 150)" in listing.content.decode()
-    assert {r["name"] for r in ops_client.get(reverse("runtime:key"), {"key": "some:set"}).context["rows"]} == {"a", "b"}
+    members = ops_client.get(reverse("runtime:key"), {"key": "some:set"}).context["rows"]
+    assert {r["name"] for r in members} == {"a", "b"}
     stream = ops_client.get(reverse("runtime:key"), {"key": "some:stream"}).content.decode()
     assert "&quot;event&quot;: &quot;battle&quot;" in stream
     queue = ops_client.get(reverse("runtime:key"), {"key": "npc:decisions:5"})
