@@ -67,7 +67,8 @@ def test_numbers_move_while_the_simulator_runs(page, game_master, asgi_server):
         page.wait_for_function("Number(document.querySelector(\"[data-live='active_count']\").textContent) >= 5",
                                timeout=8000)
         time.sleep(2)
-        page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-simulator.png"), full_page=True)
+        # the charts redraw every second: on a loaded machine a full-page capture takes a while
+        page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-simulator.png"), full_page=True, timeout=30_000)
     finally:
         simulator.join()
     assert int(page.locator("[data-live='queued_total']").inner_text()) >= 0

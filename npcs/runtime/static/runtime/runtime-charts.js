@@ -102,7 +102,11 @@ function charts() {
   }
 
   // --- per minute: decisions (LLM vs rules) and latency --------------------------------------
+  var drawnMinutes = null;
   function drawMinutes(minutes) {
+    var signature = JSON.stringify(minutes);
+    if (signature === drawnMinutes) { return; }  // most seconds change nothing per minute
+    drawnMinutes = signature;
     var t = minutes.map(function (m) { return m.t; });
     minutes.forEach(function (m) { if (m.llm_used + m.rule_used > 0) { noteFirst("minutes", m.t); } });
     Plotly.react(decisionsDiv, [
