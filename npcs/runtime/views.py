@@ -198,7 +198,7 @@ def npcs(request: HttpRequest) -> HttpResponse:
                   "cells": [(f, cached_state_text(f, r.cached.get(f)), f in r.different_fields)
                             for f in keys.NPC_STATE_FIELDS]}
                  for r in rows],
-        "fields": keys.NPC_STATE_FIELDS,
+        "field_titles": [f.replace("_", " ").capitalize() for f in keys.NPC_STATE_FIELDS],  # people read titles
         "active_count": len(active), "cached_count": len(states),
         "differing_count": sum(1 for r in rows if r.differences),
         "limit": NPC_ROWS_LIMIT,
