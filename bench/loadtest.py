@@ -134,7 +134,8 @@ def server_command(server: str, port: int, workers: int) -> list[str]:
     if server == "daphne":
         return [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "npcadmin.asgi:application"]
     return [str(bin_dir / "uvicorn"), "npcadmin.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", "75"]
+            "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", "75",
+            "--ws-per-message-deflate", "false"]
 
 
 def serve_production(server: str = "uvicorn", workers: int = 1) -> tuple[subprocess.Popen, str]:
