@@ -238,6 +238,21 @@ def _opponent_id(battle: NPCBattle, player_ids: dict[str, int]) -> int | None:
     return battle.defender_id if battle.attacker_id == own else battle.attacker_id
 
 
+def name_memories_and_battles(*, memories=(), battles=(), own_players: dict[str, int] | None = None) -> People:
+    """Set `player_names` on memories and `opponent_id` / `opponent_name` on battles (one lookup):
+    for pages of an NPC's memories and battles outside its overview (the mind pages)."""
+    memories, battles = list(memories), list(battles)
+    for battle in battles:
+        battle.opponent_id = _opponent_id(battle, own_players or {})
+    people = people_named(players=[(m.world_id, p) for m in memories for p in (m.related_player_ids or ())]
+                          + [(b.world_id, b.opponent_id) for b in battles])
+    for memory in memories:
+        memory.player_names = people.players(memory.world_id, memory.related_player_ids)
+    for battle in battles:
+        battle.opponent_name = people.player(battle.world_id, battle.opponent_id)
+    return people
+
+
 def attach_people(overview: NPCOverview) -> None:
     """Name every player and alliance the NPC page shows (one `people_named` for the page) and set
     `target_name` / `recipient_name` / `opponent_name` / `partner_name` / `player_names` on its rows."""
