@@ -62,6 +62,11 @@ def column_title(column: str) -> str:
     return COLUMN_TITLES.get(column) or column.replace("_", " ").capitalize()
 
 
+def npc_label(row: dict) -> str:
+    """An NPC on an axis: "Name (#id)", so two NPCs of the same name stay two bars."""
+    return f"{row.get('name') or 'NPC'} (#{row['npc_id']})"
+
+
 def _figure(fig: go.Figure, *, y_title: str = "", x_title: str = "") -> dict:
     fig.update_layout(
         margin={"l": 50, "r": 20, "t": 30, "b": 40}, height=340, hovermode="x unified",
@@ -227,7 +232,7 @@ def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]
                     ["decision_type", "avg_confidence", "measured", "success_rate"], _figure(fig, y_title="0 – 1"))
     volume = _bar_series("volume", "Decisions over time", series, {"llm": "LLM", "rule": "rule-based"},
                          y_title="decisions", barmode="stack")
-    fig = go.Figure(go.Bar(x=_col(per_npc, "name"), y=_col(per_npc, "llm_calls"), name="LLM calls",
+    fig = go.Figure(go.Bar(x=[npc_label(r) for r in per_npc], y=_col(per_npc, "llm_calls"), name="LLM calls",
                            marker_color=[PERSONALITY_COLOURS.get(r["personality"], OTHER_COLOUR) for r in per_npc]))
     calls = Chart("llm_calls", "LLM calls per NPC (top 25)", per_npc,
                   ["npc_id", "name", "personality", "llm_calls", "decisions"], _figure(fig, y_title="LLM calls"))
@@ -301,7 +306,7 @@ def economy_charts(series: list[dict], rates: list[dict], by_personality: list[d
     personality = Chart("margin_personality", "Average profit margin by personality", by_personality,
                         ["personality", "trades", "avg_profit_margin", "offered"],
                         _figure(fig, y_title="profit margin"))
-    fig = go.Figure([go.Bar(x=[r["name"] for r in by_npc if r["side"] == side],
+    fig = go.Figure([go.Bar(x=[npc_label(r) for r in by_npc if r["side"] == side],
                             y=[r["avg_profit_margin"] for r in by_npc if r["side"] == side], name=side)
                      for side in ("best", "worst")])
     npc = Chart("margin_npc", "Profit margin by NPC (best and worst 20)", by_npc,
