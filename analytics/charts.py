@@ -211,7 +211,7 @@ def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
 # --- Decisions --------------------------------------------------------------------------------
 
 def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]) -> list[Chart]:
-    types = _col(by_type, "decision_type")
+    types = [str(t).replace("_", " ") for t in _col(by_type, "decision_type")]
     fig = go.Figure([
         go.Bar(x=types, y=[r["llm_decisions"] for r in by_type], name="LLM"),
         go.Bar(x=types, y=[r["decisions"] - r["llm_decisions"] for r in by_type], name="rule-based"),
@@ -321,7 +321,7 @@ RELATION_COLOURS = {
     "ally": "#1e8449", "trading_partner": "#2f6fed", "neutral": "#8a93a3", "vassal": "#d68910",
     "overlord": "#8e44ad", "enemy": "#c0392b",
 }
-GRAPH_LABELS = 25  # in the world view only the best-connected nodes carry a label (hover names the rest)
+GRAPH_LABELS = 15  # in the world view only the best-connected nodes carry a label (hover names the rest)
 
 
 def graph_layout(graph: dict) -> dict:
@@ -348,19 +348,19 @@ def graph_layout(graph: dict) -> dict:
         clusters[f"{npc['alliance']} (#{npc['alliance_id']})" if npc["alliance"] else fallback].append(npc)
     names = sorted(clusters)
     largest = max((len(m) for m in clusters.values()), default=1)
-    cluster_radius = 0.3 + 0.12 * math.sqrt(largest)
-    # Circles far enough apart not to overlap, whatever their number.
-    ring = max(4.0, len(names) * cluster_radius * 2.4 / (2 * math.pi)) if len(names) > 1 else 0.0
+    cluster_radius = 0.6 + 0.25 * math.sqrt(largest)
+    # Circles far enough apart not to overlap (labels included), whatever their number.
+    ring = max(5.0, len(names) * cluster_radius * 3.0 / (2 * math.pi)) if len(names) > 1 else 0.0
     for index, name in enumerate(names):
         angle = 2 * math.pi * index / max(len(names), 1)
         cx, cy = ring * math.cos(angle), ring * math.sin(angle)
         members = clusters[name]
-        radius = 0.3 + 0.12 * math.sqrt(len(members))
+        radius = 0.6 + 0.25 * math.sqrt(len(members))
         for j, npc in enumerate(members):
             a = 2 * math.pi * j / max(len(members), 1)
             positions[f"npc:{npc['npc_id']}"] = (cx + radius * math.cos(a), cy + radius * math.sin(a))
     players = graph["players"]
-    outer = ring + 3.5
+    outer = ring + cluster_radius + 2.5
     for index, player in enumerate(players):
         a = 2 * math.pi * index / max(len(players), 1)
         positions[f"player:{player}"] = (outer * math.cos(a), outer * math.sin(a))
@@ -373,7 +373,7 @@ def _edge_ends(edge: dict) -> tuple[str, str]:
 
 
 def diplomacy_charts(messages: list[dict], graph: dict) -> list[Chart]:
-    types = _col(messages, "message_type")
+    types = [str(t).replace("_", " ") for t in _col(messages, "message_type")]  # "trade offer", not trade_offer
     fig = go.Figure(go.Bar(x=types, y=_col(messages, "sent"), name="sent"))
     sent = Chart("messages", "Messages by type", messages, ["message_type", "sent"], _figure(fig, y_title="messages"))
     fig = go.Figure([go.Bar(x=types, y=_col(messages, c), name=label)

@@ -73,7 +73,9 @@ def _diplomacy_fields():
         "alliance": forms.IntegerField(required=False, label="Alliance #",
                                        help_text="either end of the relationship in this alliance (its world id)"),
         "top": forms.IntegerField(required=False, min_value=1, max_value=400, label="Top NPCs",
-                                  help_text="keep the N NPCs with the most relationships"),
+                                  help_text="keep the N NPCs with the most relationships (default 40)"),
+        "players": forms.ChoiceField(required=False, label="Other players", choices=[
+            ("", "hidden (NPC to NPC)"), ("1", "shown")]),
     }
 
 

@@ -352,13 +352,17 @@ def message_stats(filters: DashboardFilters, *, using: str = "default") -> list[
     return _fetch(query, params, using)
 
 
+DEFAULT_GRAPH_TOP = 40  # the world view's NPCs when `top` is not given: the readable core
+
+
 def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: str = "default") -> dict:
     """Nodes (NPCs with their alliance, other players) and trust edges of one world's current relationships.
 
     Edges are the `limit` strongest by |trust|, filtered by type, minimum |trust|, alliance (either
     end in it) and NPC (its neighbourhood: its own relationships and those towards it); a target
-    whose player id belongs to an NPC of the world is drawn as that NPC. `top` keeps the edges
-    of the N NPCs with the most edges (the readable core of a busy world).
+    whose player id belongs to an NPC of the world is drawn as that NPC. The world view (no NPC)
+    shows relationships between NPCs only unless `players=1`, and keeps the edges of the `top`
+    NPCs with the most edges (default 40): the readable core of a busy world.
     """
     params: dict = {"world_id": filters.world_id, "limit": limit,
                     "min_trust": int(filters.get("min_trust", 0) or 0)}
@@ -369,6 +373,8 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
     if filters.npc_id:
         where += " AND (r.npc_id = %(npc_id)s OR t.npc_id = %(npc_id)s)"
         params["npc_id"] = filters.npc_id
+    if not filters.npc_id and filters.get("players") != "1":
+        where += " AND t.npc_id IS NOT NULL"  # the world view: NPC to NPC unless asked for the others
     if filters.get("alliance") not in (None, ""):
         where += " AND (s.alliance_id = %(alliance)s OR t.alliance_id = %(alliance)s)"
         params["alliance"] = int(filters.get("alliance"))
@@ -381,7 +387,7 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
         WHERE {where}
         ORDER BY abs(r.trust_score) DESC, r.id LIMIT %(limit)s
     """, params, using)
-    top = int(filters.get("top", 0) or 0)
+    top = int(filters.get("top") or DEFAULT_GRAPH_TOP)
     if top and not filters.npc_id:
         degree: dict[int, int] = {}
         for e in edges:

@@ -99,11 +99,13 @@ def test_the_neighbourhood_view_labels_the_npc_and_every_contact(analyst_client)
 
 def test_the_world_graph_filters_by_alliance_and_top_n(analyst_client):
     hub, contacts, loner = _world_with_contacts()
-    everything = selectors.relationship_graph(_filters(world_id="testworld"))
+    everything = selectors.relationship_graph(_filters(world_id="testworld", extra=(("players", "1"),)))
     assert {e["source_npc"] for e in everything["edges"]} == {hub.npc_id, loner.npc_id}
+    npcs_only = selectors.relationship_graph(_filters(world_id="testworld"))  # the default: NPC to NPC
+    assert {e["target_npc"] for e in npcs_only["edges"]} == {s.npc_id for s in contacts}
     allied = selectors.relationship_graph(_filters(world_id="testworld", extra=(("alliance", "702"),)))
     assert {e["source_npc"] for e in allied["edges"]} == {hub.npc_id}
-    top = selectors.relationship_graph(_filters(world_id="testworld", extra=(("top", "1"),)))
+    top = selectors.relationship_graph(_filters(world_id="testworld", extra=(("players", "1"), ("top", "1"))))
     assert {e["source_npc"] for e in top["edges"]} == {hub.npc_id}
     page = analyst_client.get(url("diplomacy", range="7d", world="testworld", alliance=702)).content.decode()
     assert "[IRON] Iron Pact (#702)" in page and 'value="702" selected' in page
