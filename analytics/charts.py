@@ -38,6 +38,10 @@ class Chart:
         return self.figure is None
 
     @property
+    def is_time_chart(self) -> bool:
+        return self.figure is not None and self.columns[:1] == ["bucket"]
+
+    @property
     def headers(self) -> list[str]:
         """The table's column titles, in words (the CSV keeps the raw column names)."""
         return [column_title(c) for c in self.columns]
@@ -454,8 +458,13 @@ def relationship_chart(graph: dict) -> Chart:
         ))
     fig = go.Figure(traces)
     fig.update_layout(hovermode="closest")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    # Room around the outermost nodes so their labels are never cut at the plot's edge.
+    xs = [positions[n][0] for n in shown] or [0.0]
+    ys = [positions[n][1] for n in shown] or [0.0]
+    pad_x = 0.18 * (max(xs) - min(xs)) + 1.0
+    pad_y = 0.06 * (max(ys) - min(ys)) + 0.5
+    fig.update_xaxes(visible=False, range=[min(xs) - pad_x, max(xs) + pad_x])
+    fig.update_yaxes(visible=False, scaleanchor="x", range=[min(ys) - pad_y, max(ys) + pad_y])
     figure = _figure(fig)
     figure["layout"]["height"] = 640 if focus else 820
     figure["layout"]["legend"] = {"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1}

@@ -85,6 +85,11 @@ class People:
         name = self.alliance_names.get((world_id, alliance_id))
         return Name(f"{name} (#{alliance_id})" if name else f"alliance #{alliance_id}")
 
+    def alliance_tag(self, world_id: str, alliance_id: int) -> Name:
+        """The short form for narrow cells: "[IRON] #702" (the full name is `alliance`)."""
+        name = self.alliance_names.get((world_id, alliance_id))
+        return Name(f"{name.split(']')[0]}] #{alliance_id}" if name else f"alliance #{alliance_id}")
+
     def alliances(self, world_id: str, alliance_ids) -> list[Name]:
         return [self.alliance(world_id, a) for a in alliance_ids or ()]
 

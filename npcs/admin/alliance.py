@@ -9,7 +9,7 @@ from npcs.admin.base import NamedIdsMixin, SharedRowAdmin
 from npcs.admin.filters import AllianceStrategyFilter, NPCFilter, WorldFilter
 from npcs.forms import AllianceForm
 from npcs.models import NPCAlliance, NPCWorldState
-from npcs.selectors import npc_name, people_named, stance_ids, stance_names
+from npcs.selectors import STANCE_WORDS, npc_name, people_named, stance_ids, stance_names
 
 
 class LeaderFilter(NPCFilter):
@@ -21,7 +21,7 @@ class LeaderFilter(NPCFilter):
 class NPCAllianceAdmin(NamedIdsMixin, SharedRowAdmin):
     form = AllianceForm
     list_display = ("name", "tag", "world_id", "alliance_id", "leader", "total_members", "npc_members",
-                    "alliance_strategy", "stance", "total_rank")
+                    "alliance_strategy", "stance_short", "total_rank")
     list_filter = (WorldFilter, AllianceStrategyFilter, LeaderFilter)
     list_select_related = ("npc_leader",)
     search_fields = ("name", "tag", "=alliance_id")
@@ -53,6 +53,19 @@ class NPCAllianceAdmin(NamedIdsMixin, SharedRowAdmin):
             return "—"
         return format_html_join(mark_safe("<br>"), "{}: {}", (
             (word, ", ".join(str(n) for n in names)) for word, names in stance_names(obj, self.people_of(obj)))) or "—"
+
+    @admin.display(description="stance")
+    def stance_short(self, obj):
+        """The list's narrow column: "allied: [NOEA] #704, [IRLE] #700", the full names on hover."""
+        people = self.people_of(obj)
+        stance = obj.diplomatic_stance if isinstance(obj.diplomatic_stance, dict) else {}
+        parts = []
+        for key, word in STANCE_WORDS.items():
+            ids = [i for i in stance.get(key) or () if isinstance(i, int)]
+            if ids:
+                parts.append((", ".join(str(people.alliance(obj.world_id, i)) for i in ids),
+                              f"{word}: " + ", ".join(str(people.alliance_tag(obj.world_id, i)) for i in ids)))
+        return format_html_join(mark_safe("<br>"), '<span title="{}">{}</span>', parts) or "—"
 
     @admin.display(description="NPC members")
     def npc_member_list(self, obj):

@@ -122,7 +122,8 @@ def test_alliance_stances_are_named(admin_client, django_assert_max_num_queries,
     with django_assert_max_num_queries(9):
         html = admin_client.get(reverse("admin:npcs_npcalliance_changelist")).content.decode()
     for index, other in enumerate(others):
-        assert f"allied: [{other.tag}] {other.name} (#{other.alliance_id})" in html
+        full, short = f"[{other.tag}] {other.name} (#{other.alliance_id})", f"[{other.tag}] #{other.alliance_id}"
+        assert f'title="{full}">allied: {short}' in html
         assert f"enemy: alliance #{9000 + index}" in html
     change = admin_client.get(reverse("admin:npcs_npcalliance_change", args=[others[0].pk + rows])).content.decode()
     assert f"[{others[0].tag}] {others[0].name} (#{others[0].alliance_id})" in change
