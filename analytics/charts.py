@@ -197,8 +197,11 @@ def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
         go.Scatter(x=buckets, y=_col(series, "population"), name="population"),
         go.Scatter(x=buckets, y=_col(series, "avg_rank"), name="rank", yaxis="y2"),
     ])
+    ranks = [r for r in _col(series, "avg_rank") if r is not None]
+    # Whole-number ticks at least 1 apart: "d" alone labels 55.5 as "56" twice.
+    rank_step = max(1, math.ceil((max(ranks) - min(ranks)) / 6)) if ranks else 1
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": "rank",
-                              "tickformat": "d", "automargin": True})
+                              "tickformat": "d", "dtick": rank_step, "automargin": True})
     standing = Chart("standing", "Population and rank", series, ["bucket", "population", "avg_rank"],
                      _figure(fig, y_title="population"))
     standing.figure["layout"]["margin"]["r"] = 70  # room for the rank axis
@@ -513,7 +516,7 @@ def annotate(charts: list[Chart], events: list[dict]) -> list[Chart]:
             lines_y += [0, 1, None]
         group = f"events:{kind}"
         traces.append({"type": "scatter", "x": lines_x, "y": lines_y, "mode": "lines", "yaxis": ANNOTATION_AXIS,
-                       "line": {"color": colour, "width": 1, "dash": "dot"}, "opacity": 0.5, "hoverinfo": "skip",
+                       "line": {"color": colour, "width": 1, "dash": "dot"}, "opacity": 0.8, "hoverinfo": "skip",
                        "legendgroup": group, "showlegend": False, "name": label})
         traces.append({"type": "scatter", "x": times, "y": [1] * len(mine), "mode": "markers",
                        "yaxis": ANNOTATION_AXIS, "name": f"⚑ {label}", "legendgroup": group,
@@ -526,6 +529,8 @@ def annotate(charts: list[Chart], events: list[dict]) -> list[Chart]:
         chart.figure["data"].extend(dict(t) for t in traces)
         chart.figure["layout"]["yaxis9"] = {"overlaying": "y", "range": [0, 1.02], "visible": False,
                                             "fixedrange": True}
+    if any(c.id == "events" for c in charts):
+        return charts  # the one-NPC board lists every event already (with its value)
     charts.append(Chart("annotations", "Events on the time axis", events, ["time", "kind", "events", "label"],
                         note="Battles, treaties, alliance events and template changes in this range; a row with "
                              "several events is one slot of the time axis (1/30 of the range)."))

@@ -243,14 +243,16 @@ def _opponent_id(battle: NPCBattle, player_ids: dict[str, int]) -> int | None:
     return battle.defender_id if battle.attacker_id == own else battle.attacker_id
 
 
-def name_memories_and_battles(*, memories=(), battles=(), own_players: dict[str, int] | None = None) -> People:
-    """Set `player_names` on memories and `opponent_id` / `opponent_name` on battles (one lookup):
-    for pages of an NPC's memories and battles outside its overview (the mind pages)."""
+def name_memories_and_battles(*, memories=(), battles=(), own_players: dict[str, int] | None = None,
+                              players=()) -> People:
+    """Set `player_names` on memories and `opponent_id` / `opponent_name` on battles (one lookup,
+    which also names `players`, (world, player id) pairs the page shows elsewhere): for pages of
+    an NPC's memories and battles outside its overview (the mind pages)."""
     memories, battles = list(memories), list(battles)
     for battle in battles:
         battle.opponent_id = _opponent_id(battle, own_players or {})
     people = people_named(players=[(m.world_id, p) for m in memories for p in (m.related_player_ids or ())]
-                          + [(b.world_id, b.opponent_id) for b in battles])
+                          + [(b.world_id, b.opponent_id) for b in battles] + list(players))
     for memory in memories:
         memory.player_names = people.players(memory.world_id, memory.related_player_ids)
     for battle in battles:

@@ -150,3 +150,16 @@ def test_a_world_that_is_down_leaves_ids(admin_client):
         response = admin_client.get(page)
         assert response.status_code == 200
         assert "player #4242" in response.content.decode() and "player #4242 (Oakford)" not in response.content.decode()
+
+
+def test_a_decision_trace_names_its_target_and_the_battles_opponents(admin_client):
+    from tests.factories.npcs import NPCDecisionFactory
+
+    npc, contacts = _npc_with_contacts(1)
+    target = contacts[0]
+    decision = NPCDecisionFactory(npc=npc, world_id="testworld", created_at=npc.battles.get().occurred_at,
+                                  final_decision={"action": "attack", "target_player_id": target.player_id})
+    html = admin_client.get(reverse("mind:decision_trace", args=[decision.pk])).content.decode()
+    label = f"{target.npc.name} (#{target.npc_id})"
+    assert f"<dt>Target</dt><dd>{label}</dd>" in html
+    assert html.count(label) >= 2  # the target, and the battle's opponent around it
