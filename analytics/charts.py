@@ -84,6 +84,14 @@ def _figure(fig: go.Figure, *, y_title: str = "", x_title: str = "") -> dict:
     return data
 
 
+def _names_axis(figure: dict) -> dict:
+    """A chart whose x axis is NPC names (long, rotated): the legend above the plot, where the
+    labels cannot run into it, and room for the labels below."""
+    figure["layout"]["legend"] = {"orientation": "h", "y": 1.02, "yanchor": "bottom"}
+    figure["layout"]["height"] = 440
+    return figure
+
+
 _json_default = DjangoJSONEncoder().default
 
 
@@ -242,7 +250,8 @@ def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]
     fig = go.Figure(go.Bar(x=[npc_label(r) for r in per_npc], y=_col(per_npc, "llm_calls"), name="LLM calls",
                            marker_color=[PERSONALITY_COLOURS.get(r["personality"], OTHER_COLOUR) for r in per_npc]))
     calls = Chart("llm_calls", "LLM calls per NPC (top 25)", per_npc,
-                  ["npc_id", "name", "personality", "llm_calls", "decisions"], _figure(fig, y_title="LLM calls"))
+                  ["npc_id", "name", "personality", "llm_calls", "decisions"],
+                  _names_axis(_figure(fig, y_title="LLM calls")))
     return [share, latency, quality, volume, calls]
 
 
@@ -318,7 +327,7 @@ def economy_charts(series: list[dict], rates: list[dict], by_personality: list[d
                      for side in ("best", "worst")])
     npc = Chart("margin_npc", "Profit margin by NPC (best and worst 20)", by_npc,
                 ["side", "npc_id", "name", "personality", "trades", "avg_profit_margin"],
-                _figure(fig, y_title="profit margin"))
+                _names_axis(_figure(fig, y_title="profit margin")))
     return [trades, scatter, personality, npc]
 
 
