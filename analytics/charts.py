@@ -153,7 +153,7 @@ def rank_histograms(standings: list[dict]) -> Chart:
     personality; whole-number bins and ticks."""
     worlds = sorted({row.get("world_id") or "" for row in standings if row["rank"] is not None})
     traces = []
-    gap = 0.08
+    gap = 0.16  # room for the upper panel's axis title
     height = (1 - gap * (len(worlds) - 1)) / max(len(worlds), 1)
     layout: dict = {}
     shown: set[str] = set()
@@ -175,8 +175,15 @@ def rank_histograms(standings: list[dict]) -> Chart:
         top_of_panel = 1 - index * (height + gap)
         layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "tickformat": "d", "automargin": True,
                                   "title": {"text": f"rank in {world}" if world else "rank"}}
+        # Whole-number count ticks a whole step apart ("d" alone labels 0.5 steps "0, 1, 1, 2").
+        stacks = defaultdict(int)
+        for ranks in by_personality.values():
+            for r in ranks:
+                stacks[math.ceil((r - 0.5) / size)] += 1
+        count_step = max(1, math.ceil(max(stacks.values(), default=1) / 5))
         layout[f"yaxis{axis}"] = {"domain": [max(0.0, top_of_panel - height), top_of_panel], "anchor": f"x{axis}",
-                                  "title": {"text": "NPCs"}, "automargin": True, "tickformat": "d"}
+                                  "title": {"text": "NPCs"}, "automargin": True, "tickformat": "d",
+                                  "dtick": count_step}
     fig = go.Figure(traces)
     fig.update_layout(barmode="stack", hovermode="closest")
     figure = _figure(fig)
@@ -278,7 +285,7 @@ def battle_charts(stats: list[dict], series: list[dict]) -> list[Chart]:
                 ["personality", "tribe", "battles", "victories", "win_rate"], _figure(fig, y_title="win rate"))
     accuracy = _by_personality(stats, "avg_prediction_accuracy", "battles")
     hits = _by_personality(stats, "prediction_hit_rate", "battles")
-    fig = go.Figure([go.Bar(x=list(accuracy), y=list(accuracy.values()), name="avg prediction_accuracy"),
+    fig = go.Figure([go.Bar(x=list(accuracy), y=list(accuracy.values()), name="average prediction accuracy"),
                      go.Bar(x=list(hits), y=list(hits.values()), name="predicted result came true")])
     fig.update_yaxes(range=[0, 1])
     prediction = Chart("prediction", "Prediction accuracy by personality", stats,
