@@ -25,8 +25,8 @@ def test_the_analyst_reads_annotated_boards_toggles_a_series_and_reads_the_graph
     page.goto(f"{page.base_url}/admin/npcs/npc/")
     page.click("#nav-areas a:text-is('Analytics')")
     page.wait_for_load_state()
-    page.click("text=World overview")
-    page.wait_for_selector("#chart-population .main-svg")
+    page.locator("#content a[href*='/analytics/overview/']").first.click()
+    page.wait_for_selector("#chart-population .main-svg", timeout=30_000)
 
     # Annotations: battles and the treaty are marked on the time axis, one legend entry a kind.
     legend = " ".join(page.locator("#chart-population .legend .legendtext").all_text_contents())
