@@ -45,7 +45,7 @@ run: install
 # Production-style: WORKERS uvicorn processes share the port (docs/scaling.md sizes their pools).
 serve: install
 	.venv/bin/uvicorn npcadmin.asgi:application --host $(BIND) --port $(PORT) --workers $(WORKERS) \
-		--lifespan off --timeout-keep-alive 75
+		--lifespan off --timeout-keep-alive 75 --ws-per-message-deflate false
 
 test: install
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
