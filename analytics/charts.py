@@ -38,6 +38,10 @@ class Chart:
         return self.figure is None
 
     @property
+    def is_time_chart(self) -> bool:
+        return self.figure is not None and self.columns[:1] == ["bucket"]
+
+    @property
     def headers(self) -> list[str]:
         """The table's column titles, in words (the CSV keeps the raw column names)."""
         return [column_title(c) for c in self.columns]
@@ -62,6 +66,11 @@ def column_title(column: str) -> str:
     return COLUMN_TITLES.get(column) or column.replace("_", " ").capitalize()
 
 
+def npc_label(row: dict) -> str:
+    """An NPC on an axis: "Name (#id)", so two NPCs of the same name stay two bars."""
+    return f"{row.get('name') or 'NPC'} (#{row['npc_id']})"
+
+
 def _figure(fig: go.Figure, *, y_title: str = "", x_title: str = "") -> dict:
     fig.update_layout(
         margin={"l": 50, "r": 20, "t": 30, "b": 40}, height=340, hovermode="x unified",
@@ -73,6 +82,14 @@ def _figure(fig: go.Figure, *, y_title: str = "", x_title: str = "") -> dict:
     data = fig.to_plotly_json()
     data["layout"].pop("template", None)  # plotly.js's own default; keeps pages small
     return data
+
+
+def _names_axis(figure: dict) -> dict:
+    """A chart whose x axis is NPC names (long, rotated): the legend above the plot, where the
+    labels cannot run into it, and room for the labels below."""
+    figure["layout"]["legend"] = {"orientation": "h", "y": 1.02, "yanchor": "bottom"}
+    figure["layout"]["height"] = 440
+    return figure
 
 
 _json_default = DjangoJSONEncoder().default
@@ -136,7 +153,7 @@ def rank_histograms(standings: list[dict]) -> Chart:
     personality; whole-number bins and ticks."""
     worlds = sorted({row.get("world_id") or "" for row in standings if row["rank"] is not None})
     traces = []
-    gap = 0.08
+    gap = 0.16  # room for the upper panel's axis title
     height = (1 - gap * (len(worlds) - 1)) / max(len(worlds), 1)
     layout: dict = {}
     shown: set[str] = set()
@@ -158,8 +175,15 @@ def rank_histograms(standings: list[dict]) -> Chart:
         top_of_panel = 1 - index * (height + gap)
         layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "tickformat": "d", "automargin": True,
                                   "title": {"text": f"rank in {world}" if world else "rank"}}
+        # Whole-number count ticks a whole step apart ("d" alone labels 0.5 steps "0, 1, 1, 2").
+        stacks = defaultdict(int)
+        for ranks in by_personality.values():
+            for r in ranks:
+                stacks[math.ceil((r - 0.5) / size)] += 1
+        count_step = max(1, math.ceil(max(stacks.values(), default=1) / 5))
         layout[f"yaxis{axis}"] = {"domain": [max(0.0, top_of_panel - height), top_of_panel], "anchor": f"x{axis}",
-                                  "title": {"text": "NPCs"}, "automargin": True, "tickformat": "d"}
+                                  "title": {"text": "NPCs"}, "automargin": True, "tickformat": "d",
+                                  "dtick": count_step}
     fig = go.Figure(traces)
     fig.update_layout(barmode="stack", hovermode="closest")
     figure = _figure(fig)
@@ -172,27 +196,6 @@ def rank_histograms(standings: list[dict]) -> Chart:
 
 # --- One NPC ----------------------------------------------------------------------------------
 
-EVENT_STYLE = {
-    "battle": ("battles", "x", "#c0392b"),
-    "treaty": ("treaties", "diamond", "#2f6fed"),
-    "strategy": ("strategy changes", "star", "#d68910"),
-}
-
-
-def _with_events(fig: go.Figure, events: list[dict], y_values: list) -> None:
-    """Event markers along the bottom of a time chart (hover shows what happened)."""
-    finite = [v for v in y_values if v is not None]
-    base = min(finite) if finite else 0
-    for kind, (label, symbol, colour) in EVENT_STYLE.items():
-        mine = [e for e in events if e["kind"] == kind]
-        if mine:
-            fig.add_trace(go.Scatter(
-                x=[e["time"] for e in mine], y=[base] * len(mine), mode="markers", name=label,
-                marker={"symbol": symbol, "size": 11, "color": colour}, text=[e["label"] for e in mine],
-                hovertemplate="%{text}<extra></extra>",
-            ))
-
-
 def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
     resources = _line_chart("resources", "Resources in stock", series,
                             {"wood": "wood", "clay": "clay", "iron": "iron", "wheat": "wheat"}, y_title="units")
@@ -203,16 +206,17 @@ def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
     fig = go.Figure([go.Scatter(x=buckets, y=_col(series, c), name=label)
                      for c, label in (("offensive_power", "offensive"), ("defensive_power", "defensive"),
                                       ("total_troops", "troops"))])
-    _with_events(fig, events, _col(series, "defensive_power"))
-    military = Chart("military", "Military, with battles, treaties and strategy changes", series,
+    military = Chart("military", "Military power and troops", series,
                      ["bucket", "offensive_power", "defensive_power", "total_troops"], _figure(fig, y_title="power"))
     fig = go.Figure([
         go.Scatter(x=buckets, y=_col(series, "population"), name="population"),
         go.Scatter(x=buckets, y=_col(series, "avg_rank"), name="rank", yaxis="y2"),
     ])
-    _with_events(fig, events, _col(series, "population"))
+    ranks = [r for r in _col(series, "avg_rank") if r is not None]
+    # Whole-number ticks at least 1 apart: "d" alone labels 55.5 as "56" twice.
+    rank_step = max(1, math.ceil((max(ranks) - min(ranks)) / 6)) if ranks else 1
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "autorange": "reversed", "title": "rank",
-                              "tickformat": "d", "automargin": True})
+                              "tickformat": "d", "dtick": rank_step, "automargin": True})
     standing = Chart("standing", "Population and rank", series, ["bucket", "population", "avg_rank"],
                      _figure(fig, y_title="population"))
     standing.figure["layout"]["margin"]["r"] = 70  # room for the rank axis
@@ -229,7 +233,7 @@ def npc_charts(series: list[dict], events: list[dict]) -> list[Chart]:
 # --- Decisions --------------------------------------------------------------------------------
 
 def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]) -> list[Chart]:
-    types = _col(by_type, "decision_type")
+    types = [str(t).replace("_", " ") for t in _col(by_type, "decision_type")]
     fig = go.Figure([
         go.Bar(x=types, y=[r["llm_decisions"] for r in by_type], name="LLM"),
         go.Bar(x=types, y=[r["decisions"] - r["llm_decisions"] for r in by_type], name="rule-based"),
@@ -250,10 +254,11 @@ def decision_charts(by_type: list[dict], series: list[dict], per_npc: list[dict]
                     ["decision_type", "avg_confidence", "measured", "success_rate"], _figure(fig, y_title="0 – 1"))
     volume = _bar_series("volume", "Decisions over time", series, {"llm": "LLM", "rule": "rule-based"},
                          y_title="decisions", barmode="stack")
-    fig = go.Figure(go.Bar(x=_col(per_npc, "name"), y=_col(per_npc, "llm_calls"), name="LLM calls",
+    fig = go.Figure(go.Bar(x=[npc_label(r) for r in per_npc], y=_col(per_npc, "llm_calls"), name="LLM calls",
                            marker_color=[PERSONALITY_COLOURS.get(r["personality"], OTHER_COLOUR) for r in per_npc]))
     calls = Chart("llm_calls", "LLM calls per NPC (top 25)", per_npc,
-                  ["npc_id", "name", "personality", "llm_calls", "decisions"], _figure(fig, y_title="LLM calls"))
+                  ["npc_id", "name", "personality", "llm_calls", "decisions"],
+                  _names_axis(_figure(fig, y_title="LLM calls")))
     return [share, latency, quality, volume, calls]
 
 
@@ -280,7 +285,7 @@ def battle_charts(stats: list[dict], series: list[dict]) -> list[Chart]:
                 ["personality", "tribe", "battles", "victories", "win_rate"], _figure(fig, y_title="win rate"))
     accuracy = _by_personality(stats, "avg_prediction_accuracy", "battles")
     hits = _by_personality(stats, "prediction_hit_rate", "battles")
-    fig = go.Figure([go.Bar(x=list(accuracy), y=list(accuracy.values()), name="avg prediction_accuracy"),
+    fig = go.Figure([go.Bar(x=list(accuracy), y=list(accuracy.values()), name="average prediction accuracy"),
                      go.Bar(x=list(hits), y=list(hits.values()), name="predicted result came true")])
     fig.update_yaxes(range=[0, 1])
     prediction = Chart("prediction", "Prediction accuracy by personality", stats,
@@ -324,51 +329,74 @@ def economy_charts(series: list[dict], rates: list[dict], by_personality: list[d
     personality = Chart("margin_personality", "Average profit margin by personality", by_personality,
                         ["personality", "trades", "avg_profit_margin", "offered"],
                         _figure(fig, y_title="profit margin"))
-    fig = go.Figure([go.Bar(x=[r["name"] for r in by_npc if r["side"] == side],
+    fig = go.Figure([go.Bar(x=[npc_label(r) for r in by_npc if r["side"] == side],
                             y=[r["avg_profit_margin"] for r in by_npc if r["side"] == side], name=side)
                      for side in ("best", "worst")])
     npc = Chart("margin_npc", "Profit margin by NPC (best and worst 20)", by_npc,
                 ["side", "npc_id", "name", "personality", "trades", "avg_profit_margin"],
-                _figure(fig, y_title="profit margin"))
+                _names_axis(_figure(fig, y_title="profit margin")))
     return [trades, scatter, personality, npc]
 
 
 # --- Diplomacy --------------------------------------------------------------------------------
 
-def _trust_colour(trust: int) -> str:
-    """Red (-100) through grey (0) to green (100)."""
-    t = max(-100, min(100, trust)) / 100
-    if t < 0:
-        return f"rgb({int(150 + 90 * -t)},{int(150 - 100 * -t)},{int(150 - 100 * -t)})"
-    return f"rgb({int(150 - 120 * t)},{int(150 + 40 * t)},{int(150 - 90 * t)})"
+RELATION_COLOURS = {
+    "ally": "#1e8449", "trading_partner": "#2f6fed", "neutral": "#8a93a3", "vassal": "#d68910",
+    "overlord": "#8e44ad", "enemy": "#c0392b",
+}
+GRAPH_LABELS = 15  # in the world view only the best-connected nodes carry a label (hover names the rest)
 
 
 def graph_layout(graph: dict) -> dict:
-    """Positions: one circle per alliance (NPCs without one together), players on an outer ring."""
+    """Positions. World view: one circle per alliance (NPCs without one together), circles on a
+    ring sized by how many there are, other players on an outer ring. Neighbourhood view (`focus`):
+    the NPC in the middle, its contacts around it grouped by relationship type."""
+    positions: dict[str, tuple[float, float]] = {}
+    focus = graph.get("focus")
+    if focus:
+        positions[f"npc:{focus}"] = (0.0, 0.0)
+        contacts = []
+        for edge in sorted(graph["edges"], key=lambda e: (e["relationship_type"] or "", -e["trust_score"])):
+            other = _edge_ends(edge)
+            other = other[1] if other[0] == f"npc:{focus}" else other[0]
+            if other not in contacts and other != f"npc:{focus}":
+                contacts.append(other)
+        for index, node in enumerate(contacts):
+            a = 2 * math.pi * index / max(len(contacts), 1)
+            positions[node] = (math.cos(a), math.sin(a))
+        return {"positions": positions, "clusters": {}}
     clusters: dict[str, list[dict]] = defaultdict(list)
     for npc in graph["npcs"]:
-        fallback = f"alliance {npc['alliance_id']}" if npc["alliance_id"] else "no alliance"
-        clusters[npc["alliance"] or fallback].append(npc)
-    positions: dict[str, tuple[float, float]] = {}
+        fallback = f"alliance #{npc['alliance_id']}" if npc["alliance_id"] else "no alliance"
+        clusters[f"{npc['alliance']} (#{npc['alliance_id']})" if npc["alliance"] else fallback].append(npc)
     names = sorted(clusters)
-    ring = 4.0 if len(names) > 1 else 0.0
+    largest = max((len(m) for m in clusters.values()), default=1)
+    cluster_radius = 0.6 + 0.25 * math.sqrt(largest)
+    # Circles far enough apart not to overlap (labels included), whatever their number.
+    ring = max(5.0, len(names) * cluster_radius * 3.0 / (2 * math.pi)) if len(names) > 1 else 0.0
     for index, name in enumerate(names):
         angle = 2 * math.pi * index / max(len(names), 1)
         cx, cy = ring * math.cos(angle), ring * math.sin(angle)
         members = clusters[name]
-        radius = 0.3 + 0.12 * math.sqrt(len(members))
+        radius = 0.6 + 0.25 * math.sqrt(len(members))
         for j, npc in enumerate(members):
             a = 2 * math.pi * j / max(len(members), 1)
             positions[f"npc:{npc['npc_id']}"] = (cx + radius * math.cos(a), cy + radius * math.sin(a))
     players = graph["players"]
+    outer = ring + cluster_radius + 2.5
     for index, player in enumerate(players):
         a = 2 * math.pi * index / max(len(players), 1)
-        positions[f"player:{player}"] = (7.5 * math.cos(a), 7.5 * math.sin(a))
+        positions[f"player:{player}"] = (outer * math.cos(a), outer * math.sin(a))
     return {"positions": positions, "clusters": {name: [n["npc_id"] for n in m] for name, m in clusters.items()}}
 
 
+def _edge_ends(edge: dict) -> tuple[str, str]:
+    target = f"npc:{edge['target_npc']}" if edge["target_npc"] else f"player:{edge['target_player_id']}"
+    return f"npc:{edge['source_npc']}", target
+
+
 def diplomacy_charts(messages: list[dict], graph: dict) -> list[Chart]:
-    types = _col(messages, "message_type")
+    types = [str(t).replace("_", " ") for t in _col(messages, "message_type")]  # "trade offer", not trade_offer
     fig = go.Figure(go.Bar(x=types, y=_col(messages, "sent"), name="sent"))
     sent = Chart("messages", "Messages by type", messages, ["message_type", "sent"], _figure(fig, y_title="messages"))
     fig = go.Figure([go.Bar(x=types, y=_col(messages, c), name=label)
@@ -378,55 +406,151 @@ def diplomacy_charts(messages: list[dict], graph: dict) -> list[Chart]:
     rates = Chart("message_rates", "Response and success rates by message type", messages,
                   ["message_type", "sent", "response_rate", "positive_rate", "success_rate"],
                   _figure(fig, y_title="share"))
+    return [sent, rates, relationship_chart(graph)]
+
+
+def relationship_chart(graph: dict) -> Chart:
+    """The relationship graph: labelled nodes ("Name (#id)", "player #id"), edges coloured by
+    relationship type (one legend entry each, so a click hides a type), wider with |trust|."""
     layout = graph_layout(graph)
     positions = layout["positions"]
-    names = {n["npc_id"]: n["name"] for n in graph["npcs"]}
-    # Edges in trust bands of 20: one trace per band (None breaks the line) instead of one per edge.
-    bands: dict[int, dict[str, list]] = defaultdict(lambda: {"x": [], "y": []})
+    focus = graph.get("focus")
+    npcs = {n["npc_id"]: n for n in graph["npcs"]}
+
+    def label(node: str) -> str:
+        kind, _, ident = node.partition(":")
+        if kind == "npc" and int(ident) in npcs:
+            return f"{npcs[int(ident)]['name']} (#{ident})"
+        return f"player #{ident}" if kind == "player" else f"NPC #{ident}"
+
+    degree: dict[str, int] = defaultdict(int)
+    by_type: dict[str, list[dict]] = defaultdict(list)
     edge_rows = []
     for edge in graph["edges"]:
-        source = f"npc:{edge['source_npc']}"
-        target = f"npc:{edge['target_npc']}" if edge["target_npc"] else f"player:{edge['target_player_id']}"
+        source, target = _edge_ends(edge)
         if source not in positions or target not in positions:
             continue
-        (x0, y0), (x1, y1) = positions[source], positions[target]
-        band = bands[max(-100, min(80, edge["trust_score"] // 20 * 20))]
-        band["x"] += [x0, x1, None]
-        band["y"] += [y0, y1, None]
-        edge_rows.append({"source": names.get(edge["source_npc"], source),
-                          "target": names.get(edge["target_npc"], target), "trust_score": edge["trust_score"],
+        degree[source] += 1
+        degree[target] += 1
+        by_type[edge["relationship_type"] or "unknown"].append(edge)
+        edge_rows.append({"source": label(source), "target": label(target), "trust_score": edge["trust_score"],
                           "relationship_type": edge["relationship_type"]})
-    traces = [
-        go.Scatter(x=band["x"], y=band["y"], mode="lines", name=f"trust {low} to {low + 20}", hoverinfo="skip",
-                   line={"color": _trust_colour(low + 10), "width": 1 + abs(low + 10) / 40}, legendgroup="trust")
-        for low, band in sorted(bands.items())
-    ]
-    for cluster, members in sorted(layout["clusters"].items()):
-        points = [positions[f"npc:{m}"] for m in members]
-        nodes = [n for n in graph["npcs"] if n["npc_id"] in set(members)]
+    traces = []
+    in_legend: set[str] = set()
+    for kind in sorted(by_type, key=lambda k: list(RELATION_COLOURS).index(k) if k in RELATION_COLOURS else 99):
+        # Width bands by |trust| (plotly draws one width per trace): weak, medium, strong.
+        for low, high, width in ((0, 34, 1.0), (34, 67, 2.2), (67, 101, 3.6)):
+            xs, ys = [], []
+            for edge in by_type[kind]:
+                if low <= abs(edge["trust_score"]) < high:
+                    (x0, y0), (x1, y1) = (positions[n] for n in _edge_ends(edge))
+                    xs += [x0, x1, None]
+                    ys += [y0, y1, None]
+            if xs:
+                traces.append(go.Scatter(
+                    x=xs, y=ys, mode="lines", name=kind.replace("_", " "), legendgroup=kind, hoverinfo="skip",
+                    showlegend=kind not in in_legend, opacity=0.75,
+                    line={"color": RELATION_COLOURS.get(kind, OTHER_COLOUR), "width": width}))
+                in_legend.add(kind)
+    shown = {n for n in degree} | ({f"npc:{focus}"} if focus else set())
+    ranked = sorted(shown, key=lambda n: (-degree[n], n))
+    labelled = set(ranked) if focus else set(ranked[:GRAPH_LABELS])
+    groups: dict[str, list[str]] = defaultdict(list)
+    for node in ranked:
+        if node.startswith("player:"):
+            groups["other players"].append(node)
+        else:
+            npc = npcs.get(int(node.partition(":")[2]), {})
+            alliance = (f"{npc['alliance']} (#{npc['alliance_id']})" if npc.get("alliance")
+                        else f"alliance #{npc['alliance_id']}" if npc.get("alliance_id") else "no alliance")
+            groups[alliance].append(node)
+    for group, nodes in sorted(groups.items(), key=lambda g: (g[0] == "other players", g[0])):
+        nodes = sorted(nodes)
         traces.append(go.Scatter(
-            x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name=cluster,
-            marker={"size": 12, "line": {"width": 1, "color": "#fff"}},
-            text=[f"{n['name']} ({n['personality']})" for n in nodes], hovertemplate="%{text}<extra></extra>",
-        ))
-    if graph["players"]:
-        points = [positions[f"player:{p}"] for p in graph["players"]]
-        traces.append(go.Scatter(
-            x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name="players",
-            marker={"size": 8, "symbol": "square", "color": "#6b7480"},
-            text=[f"player #{p}" for p in graph["players"]], hovertemplate="%{text}<extra></extra>",
+            x=[positions[n][0] for n in nodes], y=[positions[n][1] for n in nodes], mode="markers+text",
+            name=group, text=[label(n) if n in labelled else "" for n in nodes], textposition="top center",
+            textfont={"size": 11}, hovertext=[f"{label(n)} · {degree[n]} relationships" for n in nodes],
+            hovertemplate="%{hovertext}<extra>" + group + "</extra>",
+            marker={"size": [22 if n == f"npc:{focus}" else min(8 + 2 * degree[n], 20) for n in nodes],
+                    "symbol": "square" if group == "other players" else "circle",
+                    "line": {"width": 1, "color": "#fff"}},
         ))
     fig = go.Figure(traces)
-    fig.update_layout(hovermode="closest", height=620)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_layout(hovermode="closest")
+    # Room around the outermost nodes so their labels are never cut at the plot's edge.
+    xs = [positions[n][0] for n in shown] or [0.0]
+    ys = [positions[n][1] for n in shown] or [0.0]
+    pad_x = 0.18 * (max(xs) - min(xs)) + 1.0
+    pad_y = 0.06 * (max(ys) - min(ys)) + 0.5
+    fig.update_xaxes(visible=False, range=[min(xs) - pad_x, max(xs) + pad_x])
+    fig.update_yaxes(visible=False, scaleanchor="x", range=[min(ys) - pad_y, max(ys) + pad_y])
     figure = _figure(fig)
-    figure["layout"]["height"] = 620
-    network = Chart("relationships", "Relationship graph (current trust; alliances grouped)", edge_rows,
-                    ["source", "target", "trust_score", "relationship_type"], figure,
-                    note="Edge colour: red = distrust, green = trust; width grows with |trust|. "
-                         "Click a legend entry to hide an alliance.")
-    return [sent, rates, network]
+    figure["layout"]["height"] = 640 if focus else 820
+    figure["layout"]["legend"] = {"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1}
+    figure["layout"]["margin"] = {"l": 10, "r": 10, "t": 10, "b": 10}
+    title = (f"Neighbourhood of {label(f'npc:{focus}')}" if focus
+             else "Relationship graph (current relationships; alliances grouped)")
+    note = ("Edge colour: relationship type; width: |trust| (weak < 34, medium < 67, strong). "
+            "Click a legend entry to hide a type or an alliance. ")
+    note += ("Every contact is labelled." if focus else
+             f"Labels on the {GRAPH_LABELS} best-connected nodes (hover names the others); set an NPC for its "
+             "neighbourhood, or narrow by alliance, type, |trust| or the top N NPCs.")
+    return Chart("relationships", title, edge_rows, ["source", "target", "trust_score", "relationship_type"],
+                 figure, note=note)
+
+
+ANNOTATION_STYLE = {  # kind -> (legend label, marker symbol, colour)
+    "battle": ("battles", "x", "#c0392b"),
+    "treaty": ("treaties", "diamond", "#2f6fed"),
+    "alliance": ("alliance events", "triangle-up", "#1e8449"),
+    "template": ("template changes", "star", "#d68910"),
+    "strategy": ("strategy changes", "square", "#8e44ad"),
+}
+ANNOTATION_AXIS = "y9"  # an invisible 0–1 axis over the plot: markers sit at its top whatever the data
+
+
+def annotation_text(row: dict) -> str:
+    label = ANNOTATION_STYLE.get(row["kind"], (row["kind"],))[0]
+    return row["label"] if row["events"] == 1 and row.get("label") else f"{row['events']} {label}"
+
+
+def annotate(charts: list[Chart], events: list[dict]) -> list[Chart]:
+    """Mark events on every time chart: per kind a dotted vertical line and a marker at the top,
+    with the event (or the count of a slot's events) on hover. Each kind is one legend entry, so
+    a click hides it like any series; and a table of the same rows (its CSV) ends the page."""
+    if not events:
+        return charts
+    traces = []
+    for kind, (label, symbol, colour) in ANNOTATION_STYLE.items():
+        mine = [e for e in events if e["kind"] == kind]
+        if not mine:
+            continue
+        times = _col(mine, "time")
+        lines_x, lines_y = [], []
+        for t in times:
+            lines_x += [t, t, None]
+            lines_y += [0, 1, None]
+        group = f"events:{kind}"
+        traces.append({"type": "scatter", "x": lines_x, "y": lines_y, "mode": "lines", "yaxis": ANNOTATION_AXIS,
+                       "line": {"color": colour, "width": 1, "dash": "dot"}, "opacity": 0.8, "hoverinfo": "skip",
+                       "legendgroup": group, "showlegend": False, "name": label})
+        traces.append({"type": "scatter", "x": times, "y": [1] * len(mine), "mode": "markers",
+                       "yaxis": ANNOTATION_AXIS, "name": f"⚑ {label}", "legendgroup": group,
+                       "marker": {"symbol": symbol, "size": 9, "color": colour},
+                       "text": [annotation_text(e) for e in mine], "hovertemplate": "%{text}<extra></extra>",
+                       "meta": "annotation"})
+    for chart in charts:
+        if chart.figure is None or not chart.columns or chart.columns[0] != "bucket":
+            continue
+        chart.figure["data"].extend(dict(t) for t in traces)
+        chart.figure["layout"]["yaxis9"] = {"overlaying": "y", "range": [0, 1.02], "visible": False,
+                                            "fixedrange": True}
+    if any(c.id == "events" for c in charts):
+        return charts  # the one-NPC board lists every event already (with its value)
+    charts.append(Chart("annotations", "Events on the time axis", events, ["time", "kind", "events", "label"],
+                        note="Battles, treaties, alliance events and template changes in this range; a row with "
+                             "several events is one slot of the time axis (1/30 of the range)."))
+    return charts
 
 
 def fit_time_range(charts: list[Chart], start, end, bucket_ms: float) -> list[Chart]:

@@ -70,6 +70,12 @@ def _diplomacy_fields():
         "relationship_type": forms.ChoiceField(required=False, label="Relationship",
                                                choices=[("", "All types"), *RelationshipType.choices]),
         "min_trust": forms.IntegerField(required=False, min_value=0, max_value=100, label="|trust| ≥"),
+        "alliance": forms.IntegerField(required=False, label="Alliance #",
+                                       help_text="either end of the relationship in this alliance (its world id)"),
+        "top": forms.IntegerField(required=False, min_value=1, max_value=400, label="Top NPCs",
+                                  help_text="keep the N NPCs with the most relationships (default 40)"),
+        "players": forms.ChoiceField(required=False, label="Other players", choices=[
+            ("", "hidden (NPC to NPC)"), ("1", "shown")]),
     }
 
 
@@ -102,9 +108,13 @@ DASHBOARDS = {
 
 
 def draw(board: Dashboard, filters: DashboardFilters, context: dict) -> list[charts.Chart]:
-    """Load the board's data and draw it, every time axis spanning the chosen range."""
+    """Load the board's data and draw it, every time axis spanning the chosen range and carrying
+    the range's events (battles, treaties, alliance events, template changes) as annotations."""
     time_range = filters.time_range
-    return charts.fit_time_range(board.draw(board.load(filters), context), time_range.start, time_range.end,
+    drawn = board.draw(board.load(filters), context)
+    if any(c.figure is not None and c.columns[:1] == ["bucket"] for c in drawn):
+        drawn = charts.annotate(drawn, selectors.annotations(filters))
+    return charts.fit_time_range(drawn, time_range.start, time_range.end,
                                  time_range.event_bucket.total_seconds() * 1000)
 
 

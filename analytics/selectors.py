@@ -352,11 +352,17 @@ def message_stats(filters: DashboardFilters, *, using: str = "default") -> list[
     return _fetch(query, params, using)
 
 
+DEFAULT_GRAPH_TOP = 40  # the world view's NPCs when `top` is not given: the readable core
+
+
 def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: str = "default") -> dict:
     """Nodes (NPCs with their alliance, other players) and trust edges of one world's current relationships.
 
-    Edges are the `limit` strongest by |trust|, filtered by type, minimum |trust| and NPC; a target
-    whose player id belongs to an NPC of the world is drawn as that NPC.
+    Edges are the `limit` strongest by |trust|, filtered by type, minimum |trust|, alliance (either
+    end in it) and NPC (its neighbourhood: its own relationships and those towards it); a target
+    whose player id belongs to an NPC of the world is drawn as that NPC. The world view (no NPC)
+    shows relationships between NPCs only unless `players=1`, and keeps the edges of the `top`
+    NPCs with the most edges (default 40): the readable core of a busy world.
     """
     params: dict = {"world_id": filters.world_id, "limit": limit,
                     "min_trust": int(filters.get("min_trust", 0) or 0)}
@@ -365,18 +371,33 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
         where += " AND r.relationship_type = %(relationship_type)s"
         params["relationship_type"] = filters.get("relationship_type")
     if filters.npc_id:
-        where += " AND (r.npc_id = %(npc_id)s OR r.target_player_id = (SELECT player_id FROM npc_world_state"
-        where += " WHERE npc_id = %(npc_id)s AND world_id = %(world_id)s))"
+        where += " AND (r.npc_id = %(npc_id)s OR t.npc_id = %(npc_id)s)"
         params["npc_id"] = filters.npc_id
+    if not filters.npc_id and filters.get("players") != "1":
+        where += " AND t.npc_id IS NOT NULL"  # the world view: NPC to NPC unless asked for the others
+    if filters.get("alliance") not in (None, ""):
+        where += " AND (s.alliance_id = %(alliance)s OR t.alliance_id = %(alliance)s)"
+        params["alliance"] = int(filters.get("alliance"))
     edges = _fetch(f"""
         SELECT r.npc_id AS source_npc, r.target_player_id, t.npc_id AS target_npc, r.trust_score,
                r.relationship_type
         FROM npc_relationships r
+        LEFT JOIN npc_world_state s ON s.world_id = r.world_id AND s.npc_id = r.npc_id
         LEFT JOIN npc_world_state t ON t.world_id = r.world_id AND t.player_id = r.target_player_id
         WHERE {where}
         ORDER BY abs(r.trust_score) DESC, r.id LIMIT %(limit)s
     """, params, using)
-    npc_ids = sorted({e["source_npc"] for e in edges} | {e["target_npc"] for e in edges if e["target_npc"]})
+    top = int(filters.get("top") or DEFAULT_GRAPH_TOP)
+    if top and not filters.npc_id:
+        degree: dict[int, int] = {}
+        for e in edges:
+            for npc in (e["source_npc"], e["target_npc"]):
+                if npc:
+                    degree[npc] = degree.get(npc, 0) + 1
+        keep = set(sorted(degree, key=lambda n: (-degree[n], n))[:top])
+        edges = [e for e in edges if e["source_npc"] in keep and (e["target_npc"] is None or e["target_npc"] in keep)]
+    npc_ids = sorted({e["source_npc"] for e in edges} | {e["target_npc"] for e in edges if e["target_npc"]}
+                     | ({filters.npc_id} if filters.npc_id else set()))
     nodes = _fetch("""
         SELECT s.npc_id, n.name, n.personality, s.player_id, s.alliance_id, a.name AS alliance
         FROM npc_world_state s JOIN npcs n ON n.id = s.npc_id
@@ -384,10 +405,75 @@ def relationship_graph(filters: DashboardFilters, *, limit: int = 400, using: st
         WHERE s.world_id = %(world_id)s AND s.npc_id = ANY(%(ids)s) ORDER BY s.npc_id
     """, {"world_id": filters.world_id, "ids": npc_ids}, using)
     players = sorted({e["target_player_id"] for e in edges if not e["target_npc"]})
-    return {"edges": edges, "npcs": nodes, "players": players}
+    return {"edges": edges, "npcs": nodes, "players": players, "focus": filters.npc_id}
+
+
+def alliances_in_world(world_id: str, *, using: str = "default") -> list[tuple[int, str]]:
+    """(alliance id, "[TAG] Name (#id)") of a world's alliances: the graph's alliance filter."""
+    rows = _fetch("SELECT alliance_id, tag, name FROM npc_alliances WHERE world_id = %(w)s ORDER BY name, alliance_id",
+                  {"w": world_id}, using)
+    return [(r["alliance_id"], f"[{r['tag']}] {r['name']} (#{r['alliance_id']})") for r in rows]
 
 
 def nav_count_samples(using: str = "default") -> tuple[int, str]:
     """The dashboard's Analytics card: metric samples of the last hour (time-indexed, partition-pruned)."""
     rows = _fetch("SELECT count(*) AS n FROM npc_metrics WHERE time >= now() - interval '1 hour'", {}, using)
     return rows[0]["n"], "metric samples in the last hour"
+
+
+ANNOTATION_SLOTS = 30  # at most this many markers per kind on a time axis
+
+
+def annotations(filters: DashboardFilters, *, slots: int = ANNOTATION_SLOTS, using: str = "default") -> list[dict]:
+    """Events to mark on every time axis: battles, treaties signed/broken, alliance events,
+    behaviour-template changes (and, for one NPC, its strategic decisions) of the filtered
+    world/NPC, in one query.
+
+    Bounded: the range is cut into `slots` equal slots and each (slot, kind) is one row — the
+    event itself when it is alone (`label` says what happened), else a count ("14 battles") at the
+    slot's first event. So a busy world gives at most 4 × `slots` markers, never thousands.
+    """
+    params: dict = {"slots": slots}
+    where = _event_filters(filters, "occurred_at", params)  # npcs has none of these columns: no prefix needed
+    strategy = ""
+    if filters.npc_id:  # strategic decisions of one NPC (a world's would scan its whole decision log)
+        strategy = f"""
+            UNION ALL
+            SELECT created_at, 'strategy', 'strategy: ' || coalesce(final_decision->>'strategy',
+                   final_decision->>'action', 'changed')
+            FROM npc_decisions {where.replace("occurred_at", "created_at")} AND decision_type = 'strategic'"""
+    template_where = "WHERE h.changed_at >= %(start)s AND h.changed_at < %(end)s"
+    if filters.npc_id:
+        template_where += " AND h.npc_id = %(npc_id)s"
+    if filters.world_id:
+        template_where += (" AND EXISTS (SELECT 1 FROM npc_world_state s"
+                           " WHERE s.npc_id = h.npc_id AND s.world_id = %(world_id)s)")
+    query = f"""
+        WITH events AS (
+            SELECT occurred_at AS time, 'battle' AS kind,
+                   n.name || ' (#' || b.npc_id || '): ' || coalesce(result, 'unknown') || ' ('
+                     || coalesce(battle_type, 'battle') || ')' AS label
+            FROM npc_battle_history b LEFT JOIN npcs n ON n.id = b.npc_id {where}
+            UNION ALL
+            SELECT occurred_at, CASE WHEN memory_type = 'alliance_event' THEN 'alliance' ELSE 'treaty' END,
+                   n.name || ' (#' || m.npc_id || '): ' || replace(memory_type, '_', ' ')
+                     || coalesce(': ' || (event_data->>'treaty_type'), '')
+            FROM npc_memory m LEFT JOIN npcs n ON n.id = m.npc_id {where}
+              AND memory_type IN ('treaty_signed', 'treaty_broken', 'alliance_event')
+            UNION ALL
+            SELECT h.changed_at, 'template',
+                   n.name || ' (#' || h.npc_id || '): template v' || h.version
+                     || coalesce(nullif(' — ' || h.reason, ' — '), '')
+            FROM npc_template_history h LEFT JOIN npcs n ON n.id = h.npc_id {template_where}
+            {strategy}
+        ), slotted AS (
+            SELECT kind, time, label,
+                   width_bucket(extract(epoch FROM time), extract(epoch FROM %(start)s::timestamptz),
+                                extract(epoch FROM %(end)s::timestamptz), %(slots)s) AS slot
+            FROM events
+        )
+        SELECT kind, min(time) AS time, count(*) AS events,
+               CASE WHEN count(*) = 1 THEN min(label) END AS label
+        FROM slotted GROUP BY kind, slot ORDER BY min(time), kind
+    """
+    return _fetch(query, params, using)

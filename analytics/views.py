@@ -66,6 +66,11 @@ def dashboard(request, slug: str):
         return render(request, "analytics/dashboard.html", context, status=400)
     filters = form.filters()
     context["filters"] = filters
+    if "alliance" in form.extra_names and filters.world_id:
+        from analytics.selectors import alliances_in_world
+
+        context["alliance_choices"] = alliances_in_world(filters.world_id)
+        context["alliance_value"] = filters.get("alliance", "")
     if board.needs_npc and not filters.npc_id:
         from npcs.models import NPC
 

@@ -37,6 +37,128 @@ def npc_names(npc_ids: Iterable[int | None]) -> dict[int, str]:
     return dict(NPC.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
+@dataclass(frozen=True)
+class Name:
+    """Who an id is, as a person reads it: "Mira (#17)", "player #1042 (Oakford)", "[IRON] Iron Pact (#702)".
+
+    `npc_id` is set when the id is an NPC (pages link it to the NPC's page)."""
+
+    label: str
+    npc_id: int | None = None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass
+class People:
+    """Names for the NPC, player and alliance ids of one page, looked up together (`people_named`)."""
+
+    npc_names: dict[int, str] = field(default_factory=dict)
+    player_npcs: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
+    alliance_names: dict[tuple[str, int], str] = field(default_factory=dict)
+    player_hints: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def npc(self, npc_id: int | None) -> Name:
+        if npc_id is None:
+            return Name("—")
+        name = self.npc_names.get(npc_id)
+        return Name(f"{name} (#{npc_id})" if name else f"NPC #{npc_id}", npc_id)
+
+    def player(self, world_id: str, player_id: int | None) -> Name:
+        """An NPC's name and NPC id when the player is an NPC of that world, else "player #id"
+        with what the world database knows (its first village), if anything."""
+        if player_id is None:
+            return Name("—")
+        npc = self.player_npcs.get((world_id, player_id))
+        if npc:
+            return Name(f"{npc[1]} (#{npc[0]})", npc[0])
+        hint = self.player_hints.get((world_id, player_id))
+        return Name(f"player #{player_id} ({hint})" if hint else f"player #{player_id}")
+
+    def players(self, world_id: str, player_ids) -> list[Name]:
+        return [self.player(world_id, p) for p in player_ids or ()]
+
+    def alliance(self, world_id: str, alliance_id: int | None) -> Name:
+        if alliance_id is None:
+            return Name("—")
+        name = self.alliance_names.get((world_id, alliance_id))
+        return Name(f"{name} (#{alliance_id})" if name else f"alliance #{alliance_id}")
+
+    def alliance_tag(self, world_id: str, alliance_id: int) -> Name:
+        """The short form for narrow cells: "[IRON] #702" (the full name is `alliance`)."""
+        name = self.alliance_names.get((world_id, alliance_id))
+        return Name(f"{name.split(']')[0]}] #{alliance_id}" if name else f"alliance #{alliance_id}")
+
+    def alliances(self, world_id: str, alliance_ids) -> list[Name]:
+        return [self.alliance(world_id, a) for a in alliance_ids or ()]
+
+
+STANCE_WORDS = {"allied_alliances": "allied", "nap_alliances": "non-aggression", "enemy_alliances": "enemy"}
+
+
+def stance_ids(alliance: NPCAlliance) -> list[int]:
+    stance = alliance.diplomatic_stance if isinstance(alliance.diplomatic_stance, dict) else {}
+    return [i for key in STANCE_WORDS for i in stance.get(key) or () if isinstance(i, int)]
+
+
+def stance_names(alliance: NPCAlliance, people: People) -> list[tuple[str, list[Name]]]:
+    """[("allied", [Name, ...]), ...] of an alliance's diplomatic stance, lists that are empty left out."""
+    stance = alliance.diplomatic_stance if isinstance(alliance.diplomatic_stance, dict) else {}
+    return [(word, people.alliances(alliance.world_id, [i for i in stance.get(key) or () if isinstance(i, int)]))
+            for key, word in STANCE_WORDS.items() if stance.get(key)]
+
+
+def npc_name(npc: NPC | None) -> Name:
+    """An NPC already loaded (select_related) as "Name (#id)"."""
+    return Name(f"{npc.name} (#{npc.pk})", npc.pk) if npc is not None else Name("—")
+
+
+def _pairs_q(pairs: dict[str, set[int]], id_field: str) -> Q:
+    q = Q(pk__in=[])
+    for world_id, ids in sorted(pairs.items()):
+        q |= Q(world_id=world_id, **{f"{id_field}__in": sorted(ids)})
+    return q
+
+
+def people_named(*, npc_ids: Iterable[int | None] = (), players: Iterable[tuple[str, int | None]] = (),
+                 alliances: Iterable[tuple[str, int | None]] = (), world_hints: bool = False) -> People:
+    """Every name a page needs in a fixed number of queries whatever its row count: one for NPC
+    names, one for the players that are NPCs (`npc_world_state`), one for alliances, and one per
+    world for the other players when `world_hints` (`npcadmin.names` resolvers; a world that is
+    down only means "player #id"). Pages of global rows (the admin's changelists) leave the world
+    databases alone; the NPC page, which reads them for villages anyway, asks for the hints."""
+    from npcadmin import names as name_registry
+
+    people = People()
+    ids = {int(i) for i in npc_ids if i is not None}
+    if ids:
+        people.npc_names = dict(NPC.objects.filter(pk__in=ids).values_list("pk", "name"))
+    by_world: dict[str, set[int]] = {}
+    for world_id, player_id in players:
+        if world_id and player_id is not None:
+            by_world.setdefault(world_id, set()).add(int(player_id))
+    if by_world:
+        rows = NPCWorldState.objects.filter(_pairs_q(by_world, "player_id")).values_list(
+            "world_id", "player_id", "npc_id", "npc__name")
+        people.player_npcs = {(w, p): (n, name) for w, p, n, name in rows}
+        if world_hints:
+            for world_id, player_ids in sorted(by_world.items()):
+                unknown = {p for p in player_ids if (world_id, p) not in people.player_npcs}
+                if unknown:
+                    for player_id, hint in name_registry.player_hints(world_id, unknown).items():
+                        people.player_hints[(world_id, player_id)] = hint
+    alliance_ids: dict[str, set[int]] = {}
+    for world_id, alliance_id in alliances:
+        if world_id and alliance_id is not None:
+            alliance_ids.setdefault(world_id, set()).add(int(alliance_id))
+    if alliance_ids:
+        rows = NPCAlliance.objects.filter(_pairs_q(alliance_ids, "alliance_id")).values_list(
+            "world_id", "alliance_id", "tag", "name")
+        people.alliance_names = {(w, a): f"[{tag}] {name}" for w, a, tag, name in rows}
+    return people
+
+
 def npcs_for_console() -> QuerySet[NPC]:
     """NPCs with their world states (strategy per world) prefetched in one extra query."""
     return NPC.objects.prefetch_related(
@@ -87,6 +209,7 @@ class NPCOverview:
     messages: list
     alliances: list
     history: list = field(default_factory=list)
+    people: People = field(default_factory=People)
 
 
 def npc_overview(*, npc_id: int, recent: int = 10) -> NPCOverview:
@@ -94,7 +217,7 @@ def npc_overview(*, npc_id: int, recent: int = 10) -> NPCOverview:
     npc = NPC.objects.prefetch_related(
         Prefetch("world_states", queryset=NPCWorldState.objects.order_by("world_id"))
     ).get(pk=npc_id)
-    return NPCOverview(
+    overview = NPCOverview(
         npc=npc,
         world_states=list(npc.world_states.all()),
         relationships=list(NPCRelationship.objects.filter(npc_id=npc_id).order_by("-trust_score", "id")[:recent]),
@@ -106,6 +229,66 @@ def npc_overview(*, npc_id: int, recent: int = 10) -> NPCOverview:
         alliances=list(npc_alliances(npc=npc)),
         history=list(npc_template_history(npc_id=npc_id)[:recent]),
     )
+    attach_people(overview)
+    return overview
+
+
+def _opponent_id(battle: NPCBattle, player_ids: dict[str, int]) -> int | None:
+    """The other side of a battle: the NPC is attacker or defender (its role, else its player id)."""
+    if battle.npc_role == "attacker":
+        return battle.defender_id
+    if battle.npc_role == "defender":
+        return battle.attacker_id
+    own = player_ids.get(battle.world_id)
+    return battle.defender_id if battle.attacker_id == own else battle.attacker_id
+
+
+def name_memories_and_battles(*, memories=(), battles=(), own_players: dict[str, int] | None = None,
+                              players=()) -> People:
+    """Set `player_names` on memories and `opponent_id` / `opponent_name` on battles (one lookup,
+    which also names `players`, (world, player id) pairs the page shows elsewhere): for pages of
+    an NPC's memories and battles outside its overview (the mind pages)."""
+    memories, battles = list(memories), list(battles)
+    for battle in battles:
+        battle.opponent_id = _opponent_id(battle, own_players or {})
+    people = people_named(players=[(m.world_id, p) for m in memories for p in (m.related_player_ids or ())]
+                          + [(b.world_id, b.opponent_id) for b in battles] + list(players))
+    for memory in memories:
+        memory.player_names = people.players(memory.world_id, memory.related_player_ids)
+    for battle in battles:
+        battle.opponent_name = people.player(battle.world_id, battle.opponent_id)
+    return people
+
+
+def attach_people(overview: NPCOverview) -> None:
+    """Name every player and alliance the NPC page shows (one `people_named` for the page) and set
+    `target_name` / `recipient_name` / `opponent_name` / `partner_name` / `player_names` on its rows."""
+    own = {s.world_id: s.player_id for s in overview.world_states}
+    for battle in overview.battles:
+        battle.opponent_id = _opponent_id(battle, own)
+    players = [(r.world_id, r.target_player_id) for r in overview.relationships]
+    players += [(m.world_id, m.to_player_id) for m in overview.messages]
+    players += [(b.world_id, b.opponent_id) for b in overview.battles]
+    players += [(t.world_id, t.partner_id) for t in overview.trades]
+    players += [(m.world_id, p) for m in overview.memories for p in (m.related_player_ids or ())]
+    alliances = [(s.world_id, s.alliance_id) for s in overview.world_states]
+    alliances += [(a.world_id, i) for a in overview.alliances for i in stance_ids(a)]
+    people = overview.people = people_named(players=players, alliances=alliances, world_hints=True)
+    for r in overview.relationships:
+        r.target_name = people.player(r.world_id, r.target_player_id)
+    for m in overview.messages:
+        m.recipient_name = people.player(m.world_id, m.to_player_id)
+    for b in overview.battles:
+        b.opponent_name = people.player(b.world_id, b.opponent_id)
+    for t in overview.trades:
+        t.partner_name = people.player(t.world_id, t.partner_id)
+    for m in overview.memories:
+        m.player_names = people.players(m.world_id, m.related_player_ids)
+    for a in overview.alliances:
+        a.leader_name = npc_name(a.npc_leader) if a.npc_leader_id else None
+        a.stance_names = stance_names(a, people)
+    for s in overview.world_states:
+        s.alliance_name = people.alliance(s.world_id, s.alliance_id) if s.alliance_id is not None else None
 
 
 def console_dashboard_counts(*, idle_hours: float = 24) -> dict[str, int]:

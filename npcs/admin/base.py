@@ -15,6 +15,7 @@ from npcadmin.audit import AuditedAdminMixin
 from npcadmin.edits import RowLocked, SharedRowForm, save_changed_columns
 from npcadmin.jsonb import json_text
 from npcadmin.paginators import EstimatedCountPaginator, KeysetChangeList
+from npcs.selectors import People
 
 
 def pretty(value) -> str:
@@ -44,6 +45,30 @@ class SafeAutocompleteSelect(AutocompleteSelect):
     def optgroups(self, name, value, attr=None):
         target = self.field.target_field
         return super().optgroups(name, [item for item in value if _is_key(target, item)], attr)
+
+
+class NamedIdsMixin:
+    """A changelist whose rows carry player or alliance ids: the names of the whole page are looked
+    up together (`npcs.selectors.people_named`, a fixed number of queries) and set as `row.people`
+    for the `@admin.display` columns that show them."""
+
+    def people_for_page(self, rows: list) -> People:
+        raise NotImplementedError
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)  # fetched once: the table iterates the same cached rows
+        people = self.people_for_page(rows)
+        for row in rows:
+            row.people = people
+        return changelist
+
+    def people_of(self, obj) -> People:
+        """The page's names on a changelist row; on a change form, the names of that one row."""
+        people = getattr(obj, "people", None)
+        if people is None:
+            people = obj.people = self.people_for_page([obj])
+        return people
 
 
 class ChangedColumnsModelAdmin(admin.ModelAdmin):

@@ -6,16 +6,33 @@ outcome. Every list uses the estimating paginator and indexed orderings.
 
 from django.contrib import admin
 
-from npcs.admin.base import EngineLogAdmin, pretty
+from npcs.admin.base import EngineLogAdmin, NamedIdsMixin, pretty
 from npcs.admin.filters import DateRangeFilter, NPCFilter, SenderFilter, WorldFilter
 from npcs.models import NPCBattle, NPCDecision, NPCMemory, NPCMessage, NPCTrade
+from npcs.selectors import people_named
+
+
+def _after(fields: list[str], anchor: str, *extra: str) -> list[str]:
+    """The detail page's fields with the named `extra` columns right after `anchor`."""
+    at = fields.index(anchor) + 1 if anchor in fields else len(fields)
+    return [*fields[:at], *extra, *fields[at:]]
 
 
 @admin.register(NPCMemory)
-class NPCMemoryAdmin(EngineLogAdmin):
+class NPCMemoryAdmin(NamedIdsMixin, EngineLogAdmin):
     editable_fields = ("importance", "expires_at")
     list_display = ("occurred_at", "npc", "world_id", "memory_type", "importance", "emotional_weight",
-                    "lesson_learned")
+                    "related_players", "lesson_learned")
+
+    def people_for_page(self, rows):
+        return people_named(players=[(r.world_id, p) for r in rows for p in r.related_player_ids or ()])
+
+    def _shown_fields(self):
+        return _after(super()._shown_fields(), "related_player_ids", "related_players")
+
+    @admin.display(description="related players")
+    def related_players(self, obj):
+        return ", ".join(str(n) for n in self.people_of(obj).players(obj.world_id, obj.related_player_ids)) or "—"
     list_filter = ("memory_type", WorldFilter, ("occurred_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
     list_related_columns = {"npc": ("name",)}
@@ -76,9 +93,23 @@ class NPCDecisionAdmin(EngineLogAdmin):
 
 
 @admin.register(NPCBattle)
-class NPCBattleAdmin(EngineLogAdmin):
-    list_display = ("occurred_at", "npc", "world_id", "battle_type", "npc_role", "result", "resources_gained",
-                    "resources_lost", "prediction_accuracy")
+class NPCBattleAdmin(NamedIdsMixin, EngineLogAdmin):
+    list_display = ("occurred_at", "npc", "world_id", "battle_type", "npc_role", "attacker", "defender", "result",
+                    "resources_gained", "resources_lost", "prediction_accuracy")
+
+    def people_for_page(self, rows):
+        return people_named(players=[(r.world_id, p) for r in rows for p in (r.attacker_id, r.defender_id)])
+
+    def _shown_fields(self):
+        return _after(super()._shown_fields(), "defender_id", "attacker", "defender")
+
+    @admin.display(description="attacker")
+    def attacker(self, obj):
+        return self.people_of(obj).player(obj.world_id, obj.attacker_id)
+
+    @admin.display(description="defender")
+    def defender(self, obj):
+        return self.people_of(obj).player(obj.world_id, obj.defender_id)
     list_filter = ("result", "battle_type", "npc_role", WorldFilter, ("occurred_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
     list_related_columns = {"npc": ("name",)}
@@ -115,9 +146,19 @@ class NPCBattleAdmin(EngineLogAdmin):
 
 
 @admin.register(NPCTrade)
-class NPCTradeAdmin(EngineLogAdmin):
-    list_display = ("created_at", "npc", "world_id", "trade_type", "offered", "requested", "exchange_rate",
+class NPCTradeAdmin(NamedIdsMixin, EngineLogAdmin):
+    list_display = ("created_at", "npc", "world_id", "trade_type", "partner", "offered", "requested", "exchange_rate",
                     "profit_margin", "trade_status")
+
+    def people_for_page(self, rows):
+        return people_named(players=[(r.world_id, r.partner_id) for r in rows])
+
+    def _shown_fields(self):
+        return _after(super()._shown_fields(), "partner_id", "partner")
+
+    @admin.display(description="partner")
+    def partner(self, obj):
+        return self.people_of(obj).player(obj.world_id, obj.partner_id)
     list_filter = ("trade_status", "trade_type", WorldFilter, ("created_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
     list_related_columns = {"npc": ("name",)}
@@ -136,10 +177,20 @@ class NPCTradeAdmin(EngineLogAdmin):
 
 
 @admin.register(NPCMessage)
-class NPCMessageAdmin(EngineLogAdmin):
+class NPCMessageAdmin(NamedIdsMixin, EngineLogAdmin):
     editable_fields = ("response_received", "response_positive", "objective_achieved")
-    list_display = ("sent_at", "from_npc", "world_id", "to_player_id", "message_type", "subject",
+    list_display = ("sent_at", "from_npc", "world_id", "recipient", "message_type", "subject",
                     "generated_by_llm", "response_positive", "objective_achieved")
+
+    def people_for_page(self, rows):
+        return people_named(players=[(r.world_id, r.to_player_id) for r in rows])
+
+    def _shown_fields(self):
+        return _after(super()._shown_fields(), "to_player_id", "recipient")
+
+    @admin.display(description="to")
+    def recipient(self, obj):
+        return self.people_of(obj).player(obj.world_id, obj.to_player_id)
     list_filter = ("message_type", "generated_by_llm", "objective_achieved", "response_positive", WorldFilter,
                    ("sent_at", DateRangeFilter), SenderFilter)
     list_select_related = ("from_npc",)

@@ -143,14 +143,17 @@ def test_relationship_graph_nodes_edges_and_filters():
     NPCRelationshipFactory(npc=a.npc, world_id="testworld", target_player_id=9999, trust_score=-50,
                            relationship_type="enemy")
     NPCRelationshipFactory(npc=b.npc, world_id="testworld", target_player_id=9998, trust_score=5)
-    graph = selectors.relationship_graph(recent(world_id="testworld"))
+    npcs_only = selectors.relationship_graph(recent(world_id="testworld"))  # the world view's default
+    assert [(e["source_npc"], e["target_npc"]) for e in npcs_only["edges"]] == [(a.npc_id, b.npc_id)]
+    graph = selectors.relationship_graph(recent(world_id="testworld", extra=(("players", "1"),)))
     assert {(e["source_npc"], e["target_npc"], e["target_player_id"]) for e in graph["edges"]} == {
         (a.npc_id, b.npc_id, 1002), (a.npc_id, None, 9999), (b.npc_id, None, 9998)}
     assert {n["npc_id"]: n["alliance"] for n in graph["npcs"]} == {a.npc_id: "Iron Pact", b.npc_id: None}
     assert graph["players"] == [9998, 9999]
-    strong = selectors.relationship_graph(recent(world_id="testworld", extra=(("min_trust", "50"),)))
+    strong = selectors.relationship_graph(recent(world_id="testworld", extra=(("min_trust", "50"), ("players", "1"))))
     assert len(strong["edges"]) == 2
-    enemies = selectors.relationship_graph(recent(world_id="testworld", extra=(("relationship_type", "enemy"),)))
+    enemies = selectors.relationship_graph(recent(world_id="testworld",
+                                                  extra=(("relationship_type", "enemy"), ("players", "1"))))
     assert [e["trust_score"] for e in enemies["edges"]] == [-50]
     about_b = selectors.relationship_graph(recent(world_id="testworld", npc_id=b.npc_id))
     assert {e["source_npc"] for e in about_b["edges"]} == {a.npc_id, b.npc_id} and len(about_b["edges"]) == 2

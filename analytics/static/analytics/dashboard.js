@@ -3,7 +3,9 @@
  * - Drag-zoom on any time chart sets `from`/`to` (epoch ms) in the URL and reloads, so every panel
  *   shows the same range and the view can be shared; double-click resets to the preset.
  * - The refresh picker (off / 10 s / 1 min / 5 min) is the URL's `refresh`, for any range.
- * - Legend entries toggle series; the camera exports a PNG; each card has a CSV link.
+ * - Legend entries toggle series (event annotations too: one entry per kind); hidden series stay
+ *   hidden across the reloads of a zoom, a preset or the refresh picker.
+ * - The camera exports a PNG; each card has a CSV link.
  * - Charts follow the admin's light/dark theme and the width of their card.
  * No inline handlers: this file is loaded from our origin, as production's CSP wants.
  */
@@ -52,9 +54,25 @@
     return Math.round(Date.parse(String(value).replace(" ", "T") + (/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? "" : "Z")));
   }
 
+  // Series hidden by a legend click stay hidden across the reloads of a zoom, a preset or the
+  // refresh picker (per tab and chart: sessionStorage, keyed by the dashboard's path and chart id).
+  function hiddenKey(div) { return "npcadmin.hidden:" + window.location.pathname + ":" + div.id; }
+  function hiddenNames(div) {
+    try { return JSON.parse(window.sessionStorage.getItem(hiddenKey(div)) || "[]"); } catch (e) { return []; }
+  }
+  function rememberHidden(div) {
+    var names = [];
+    (div.data || []).forEach(function (trace) {
+      if (trace.visible === "legendonly" && trace.name && names.indexOf(trace.name) < 0) { names.push(trace.name); }
+    });
+    try { window.sessionStorage.setItem(hiddenKey(div), JSON.stringify(names)); } catch (e) { /* private mode */ }
+  }
+
   function draw(div) {
     var figure = JSON.parse(document.getElementById(div.dataset.figure).textContent);
+    var hidden = hiddenNames(div);
     figure.data.forEach(function (trace) {
+      if (trace.name && hidden.indexOf(trace.name) >= 0) { trace.visible = "legendonly"; }
       // One point draws no line: show it.
       if (trace.type === "scatter" && trace.mode === "lines" && trace.x && trace.x.length < 3) {
         trace.mode = "lines+markers";
@@ -71,6 +89,7 @@
     }).then(function () {
       div.dataset.drawn = String(Number(div.dataset.drawn || 0) + 1);
     });
+    div.on("plotly_restyle", function () { rememberHidden(div); });
     if (timeChart) {
       div.classList.add("time-chart");
       div.on("plotly_relayout", function (event) {
@@ -95,6 +114,18 @@
   }
 
   document.querySelectorAll("div.chart").forEach(draw);
+
+  document.querySelectorAll("button.png").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var div = document.getElementById(button.dataset.chart);
+      // The page's charts are transparent (they sit on the card): the image gets the card's colour.
+      var card = getComputedStyle(div.closest(".card") || document.body).backgroundColor;
+      Plotly.relayout(div, {paper_bgcolor: card}).then(function () {
+        return Plotly.downloadImage(div, {format: "png", filename: div.dataset.filename, scale: 2,
+                                          width: div.offsetWidth, height: div.offsetHeight});
+      }).then(function () { return Plotly.relayout(div, {paper_bgcolor: "rgba(0,0,0,0)"}); });
+    });
+  });
 
   // Redraw in the other palette when the admin's theme toggle is used.
   new MutationObserver(function () {

@@ -17,6 +17,7 @@ from npcs.mind.forms import MemoryAdjustForm, RecallForm, bind
 from npcs.mind.services import memory_adjust, memory_audit_trail
 from npcs.mind.views.access import in_utc
 from npcs.models import NPC, NPCMemory
+from npcs.selectors import name_memories_and_battles
 
 
 def _worlds_of(npc: NPC) -> list[str]:
@@ -51,6 +52,7 @@ def memory_recall(request, npc_id: int):
             lessons=recall.lesson_entries(recall.lessons_timeline(npc_id=npc.pk, query=query)),
             expiring_days=recall.EXPIRING_SOON.days,
         )
+        name_memories_and_battles(memories=ranked)
     return render(request, "mind/recall.html", context)
 
 
@@ -81,6 +83,7 @@ def memory_adjust_view(request, memory_id: int):
                 return HttpResponseRedirect(back)
     else:
         form = MemoryAdjustForm(initial={"importance": memory.importance, "expires_at": memory.expires_at})
+    name_memories_and_battles(memories=[memory])
     return render(request, "mind/memory_adjust.html", {
         "memory": memory, "form": form, "back": back, "audit": memory_audit_trail(memory),
         "lesson": recall.lesson_entries([memory])[0],

@@ -17,6 +17,7 @@ from npcs.mind import traces, usage
 from npcs.mind.forms import AroundForm, OverviewForm, TimelineForm, bind
 from npcs.mind.views.access import in_utc
 from npcs.models import NPC, NPCDecision
+from npcs.selectors import name_memories_and_battles
 
 
 @requires("view_mind")
@@ -87,6 +88,11 @@ def decision_trace(request, decision_id: int):
         "console_url": reverse("admin:npcs_npcdecision_change", args=[decision.pk]),
         "npc_console_url": reverse("admin:npcs_npc_change", args=[decision.npc_id]) if decision.npc_id else None,
     }
+    target = next((d.get("target_player_id") for d in (final, recommended)
+                   if isinstance(d, dict) and isinstance(d.get("target_player_id"), int)), None)
+    people = name_memories_and_battles(memories=context["memories"] or (), battles=context["battles"],
+                                       players=[(decision.world_id, target)] if target is not None else ())
+    context["target_name"] = people.player(decision.world_id, target) if target is not None else None
     return render(request, "mind/trace.html", context)
 
 

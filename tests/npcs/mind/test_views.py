@@ -268,8 +268,9 @@ def test_trace_and_overview_query_counts_do_not_grow_with_rows(gm_client, npc, r
         NPCMemoryFactory(npc=npc, occurred_at=at - datetime.timedelta(minutes=i))
         NPCBattleFactory(npc=npc, occurred_at=at + datetime.timedelta(minutes=i))
         LLMDecisionFactory(npc=NPCWorldStateFactory().npc, execution_result={"error": "x"})
-    with django_assert_max_num_queries(5):  # session, user, decision + NPC, memories, battles
-        gm_client.get(reverse("mind:decision_trace", args=[decision.pk]))
+    with django_assert_max_num_queries(6):  # session, user, decision + NPC, memories, battles, player names
+        trace = gm_client.get(reverse("mind:decision_trace", args=[decision.pk])).content.decode()
+    assert trace.count("player #") == rows  # each battle's opponent, named (none of them is an NPC)
     with django_assert_max_num_queries(8):  # session, user, totals, paths, per NPC, per day, trouble, names
         response = gm_client.get(reverse("mind:decisions_overview"))
     assert len(response.context["trouble"]) == rows
