@@ -12,7 +12,8 @@ storage read raw samples and go blank for expired ranges.
   extension's background jobs. Idempotent: a policy with the wanted interval is kept, another
   interval replaces it, 0 removes it. `run_now` also does at once what the jobs would do
   (`compress_chunk` / `drop_chunks`), which does not depend on the background workers.
-  Dropping chunks records no invalidation, so the continuous aggregates keep the dropped hours.
+  `drop_chunks` logs an invalidation of what it drops; refreshes (analytics/rollup.py) start at the
+  oldest remaining raw chunk, so the continuous aggregates keep the dropped hours.
 * **native**: no compression (reported as not available). Retention detaches and drops every
   monthly partition `npc_metrics_YYYY_MM` that ends on or before now − RETAIN, after rolling up
   every dirty hour (so the rollup holds the month completely) and forgetting dirty marks of the
@@ -200,6 +201,9 @@ def _apply_timescale(current: Plan, run_now: bool, using: str) -> list[str]:
     done += [c.text for c in current.pending]
     if run_now:
         done += run_timescale_now(current, using)
+        from analytics.cache import bump_cache_version
+
+        bump_cache_version()
     return done
 
 

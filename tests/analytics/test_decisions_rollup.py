@@ -164,7 +164,8 @@ def test_timescale_keeps_npc_decisions_a_plain_table_with_its_contract(timescale
     """Why the decisions rollup is not a continuous aggregate (docs/analytics.md): a hypertable
     would need created_at in the primary key and NOT NULL, which the spec's table does not have."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'npc_decisions'")
+        cursor.execute("SELECT count(*) FROM timescaledb_information.hypertables "
+                       "WHERE hypertable_name = 'npc_decisions'")
         assert cursor.fetchone() == (0,)
         cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'npc_decisions'::regclass "
                        "AND contype = 'p'")
