@@ -1,9 +1,10 @@
 """Compression and retention of raw `npc_metrics` samples (`manage.py metrics_policies`).
 
-Two settings, in days, 0 = off: `NPCADMIN_METRICS_COMPRESS_AFTER` (default 7) and
-`NPCADMIN_METRICS_RETAIN` (default 0, keep every sample). Only the *raw* samples expire: the
-hourly aggregates (`npc_metrics_hourly`, `npc_metrics_hourly_by_world`, `npc_metrics_world_hourly`)
-keep every hour, so the dashboards' hourly and longer charts outlive the raw data
+Two settings, in days, 0 = off: `NPCADMIN_METRICS_COMPRESS_AFTER` and `NPCADMIN_METRICS_RETAIN`,
+both off by default (an operator opts in; 7 and 90 are the values docs/scaling.md suggests).
+Only the *raw* samples expire: the hourly aggregates (`npc_metrics_hourly`,
+`npc_metrics_hourly_by_world`, `npc_metrics_world_hourly`) keep every hour, so the dashboards'
+hourly and longer charts outlive the raw data
 (docs/scaling.md §5); the 5-minute charts of short ranges and the seed's plain view on native
 storage read raw samples and go blank for expired ranges.
 
