@@ -40,7 +40,7 @@ run: install
 	@$(MANAGE) collectstatic --no-input -v 0
 	@echo "Serving on http://$(BIND):$(PORT)/  (Ctrl-C to stop; 'make stop' ends the private services)"
 	@NPCADMIN_URL=http://$(BIND):$(PORT) $(MANAGE) seed_demo --npcs $(NPCS)
-	@.venv/bin/daphne -v 0 -b $(BIND) -p $(PORT) npcadmin.asgi:application
+	@.venv/bin/uvicorn npcadmin.asgi:application --host $(BIND) --port $(PORT) --lifespan off --log-level warning
 
 # Production-style: WORKERS uvicorn processes share the port (docs/scaling.md sizes their pools).
 serve: install

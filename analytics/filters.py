@@ -178,8 +178,3 @@ class DashboardFilterForm(forms.Form):
             range_key=data["range"], time_range=time_range,
             world_id=data.get("world") or None, npc_id=data.get("npc"), extra=extra,
         )
-
-
-def default_filters(now: datetime.datetime | None = None) -> DashboardFilters:
-    now = now or timezone.now()
-    return DashboardFilters(DEFAULT_RANGE, TimeRange(now - QUICK_RANGES[DEFAULT_RANGE][1], now))

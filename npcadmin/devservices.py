@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -120,9 +119,3 @@ def stop_all() -> list[str]:
             redis.Redis(unix_socket_path=str(REDIS_SOCKET)).shutdown(nosave=True)
         stopped.append("redis")
     return stopped
-
-
-def wipe() -> None:
-    """Stop the servers and delete their data (`make clean`)."""
-    stop_all()
-    shutil.rmtree(DATA_DIR, ignore_errors=True)

@@ -180,13 +180,6 @@ def _attach_statements(month: datetime.date) -> list[sql.Composed]:
 _ATTACH_MOVE_STEP = 4  # the statement of _attach_statements that moves the last rows
 
 
-def rows_waiting(month: datetime.date, using: str = "default") -> bool:
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(
-            sql.Identifier(DEFAULT_PARTITION), _in_month(month)))
-        return cursor.fetchone()[0]
-
-
 def create_month(month: datetime.date, using: str = "default", batch_size: int = MOVE_BATCH,
                  progress=None, pause: float = 0.0) -> int:
     """Create one month's partition without holding ACCESS EXCLUSIVE on `npc_memory`; return the rows moved.

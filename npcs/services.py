@@ -193,14 +193,6 @@ def npc_pause(*, npc: NPC, by_user=None) -> bool:
     return bool(npcs_pause(npc_ids=[npc.pk], by_user=by_user))
 
 
-def npc_resume(*, npc: NPC, by_user=None) -> bool:
-    return bool(npcs_resume(npc_ids=[npc.pk], by_user=by_user))
-
-
-def npc_activate(*, npc: NPC, by_user=None) -> bool:
-    return bool(npcs_activate(npc_ids=[npc.pk], by_user=by_user))
-
-
 def npc_deactivate(*, npc: NPC, by_user=None) -> bool:
     return bool(npcs_deactivate(npc_ids=[npc.pk], by_user=by_user))
 

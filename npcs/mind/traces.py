@@ -73,21 +73,21 @@ def decisions_for_trace() -> QuerySet[NPCDecision]:
     return with_departed(NPCDecision.objects.select_related("npc"))
 
 
-def memories_around(decision: NPCDecision, hours: int) -> QuerySet[NPCMemory]:
-    """The NPC's memories in the decision's world within ±hours (a bounded, partition-pruned range)."""
+def _around(model, decision: NPCDecision, hours: int) -> QuerySet:
+    """The NPC's rows of `model` in the decision's world within ±hours (a bounded, partition-pruned range)."""
     window = datetime.timedelta(hours=hours)
-    return NPCMemory.objects.filter(
+    return model.objects.filter(
         npc_id=decision.npc_id, world_id=decision.world_id,
         occurred_at__gte=decision.created_at - window, occurred_at__lte=decision.created_at + window,
     ).order_by("occurred_at", "id")[:200]
+
+
+def memories_around(decision: NPCDecision, hours: int) -> QuerySet[NPCMemory]:
+    return _around(NPCMemory, decision, hours)
 
 
 def battles_around(decision: NPCDecision, hours: int) -> QuerySet[NPCBattle]:
-    window = datetime.timedelta(hours=hours)
-    return NPCBattle.objects.filter(
-        npc_id=decision.npc_id, world_id=decision.world_id,
-        occurred_at__gte=decision.created_at - window, occurred_at__lte=decision.created_at + window,
-    ).order_by("occurred_at", "id")[:200]
+    return _around(NPCBattle, decision, hours)
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,6 @@ def _as_text(value) -> str:
 
 
 @register.filter
-def pretty_json(value) -> str:
-    return _as_text(value)
-
-
-@register.filter
 def compact_json(value, length: int = 140) -> str:
     """One line of JSON, cut at `length` characters."""
     if value is None:
@@ -80,8 +75,3 @@ def duration(value) -> str:
     if seconds < 3600:
         return f"{sign}{int(seconds // 60)} min {int(seconds % 60)} s"
     return f"{sign}{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if hasattr(mapping, "get") else None
