@@ -147,7 +147,7 @@ def markdown(results: list[dict], *, command: str, repeat: int, raw_repeat: int)
             server += f", TimescaleDB {cursor.fetchone()[0]}"
         cursor.execute("SELECT count(*) FROM npc_metrics_hourly_by_world")
         hourly = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'npc_decisions'::regclass")
+        cursor.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'npc_decisions'::regclass")
         decisions = cursor.fetchone()[0]
     lines = [
         f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, metrics backend **{backend}** "
