@@ -16,6 +16,9 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # make loadtest: USERS virtual game masters for DURATION seconds against the production server.
 USERS ?= 50
 DURATION ?= 300
+# Mean think time (s) of a virtual game master between pages (exponential, TPC-W's model; its mean is 7 s).
+# THINK=0: every user asks for the next page as soon as one arrives (docs/benchmarks.md reports both).
+THINK ?= 5
 LOADTEST_URLS ?= /admin/ /admin/npcs/npc/ /admin/npcs/npcdecision/ /admin/npcs/npcmemory/ \
 	/admin/npcs/npcrelationship/ /analytics/overview/ /analytics/decisions/ /analytics/battles/ \
 	/analytics/economy/ /analytics/diplomacy/?world=demo /worlds/demo/ /runtime/ /healthz
@@ -45,7 +48,7 @@ run: install
 # Production-style: WORKERS uvicorn processes share the port (docs/scaling.md sizes their pools).
 serve: install
 	.venv/bin/uvicorn npcadmin.asgi:application --host $(BIND) --port $(PORT) --workers $(WORKERS) \
-		--lifespan off --timeout-keep-alive 75
+		--lifespan off --timeout-keep-alive 75 --ws-per-message-deflate false
 
 test: install
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
@@ -58,7 +61,7 @@ faults: install
 # WRITE=docs/benchmarks.md records the result there.
 loadtest: install
 	$(MANAGE) migrate_all
-	.venv/bin/python bench/loadtest.py --serve --workers $(WORKERS) --users $(USERS) --duration $(DURATION) \
+	.venv/bin/python bench/loadtest.py --serve --workers $(WORKERS) --users $(USERS) --duration $(DURATION) --think $(THINK) \
 		$(if $(WRITE),--write $(WRITE)) $(LOADTEST_URLS)
 
 lint: install

@@ -51,6 +51,7 @@ ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 _REFRESH_LOCK = 7_420_016
 BATCH_HOURS = 168
 HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
 KEY = ("world_id", "decision_type", "path")
 
 # greatest() skips NULLs (greatest(NULL, 0) = 0): a missing latency must stay NULL, not fall in bin 0.
@@ -125,6 +126,29 @@ CREATE_SQL = [
        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
 ]
 
+# The daily level (migration 0006): the same sums per UTC day, rebuilt from the hourly rows for
+# every day a refresh touches. A 30-day range reads ~30 rows per world and type and ~30 per
+# NPC instead of ~720 (the per-NPC hourly table is nearly as large as the log itself).
+DAILY_CREATE_SQL = [
+    "CREATE TABLE npc_decisions_world_daily (LIKE npc_decisions_world_hourly INCLUDING DEFAULTS)",
+    "ALTER TABLE npc_decisions_world_daily RENAME COLUMN hour TO day",
+    "ALTER TABLE npc_decisions_world_daily ADD CONSTRAINT npc_decisions_world_daily_key "
+    "UNIQUE NULLS NOT DISTINCT (day, world_id, decision_type)",
+    """
+    CREATE TABLE npc_decisions_npc_daily (
+        day TIMESTAMPTZ NOT NULL,
+        npc_id INTEGER,
+        world_id VARCHAR(50) NOT NULL,
+        decisions INTEGER NOT NULL,
+        llm INTEGER NOT NULL,
+        CONSTRAINT npc_decisions_npc_daily_key UNIQUE NULLS NOT DISTINCT (day, npc_id, world_id)
+    )""",
+]
+DAILY_DROP_SQL = [
+    "DROP TABLE IF EXISTS npc_decisions_world_daily",
+    "DROP TABLE IF EXISTS npc_decisions_npc_daily",
+]
+
 DROP_SQL = [
     "DROP TRIGGER IF EXISTS npc_decisions_dirty_insert ON npc_decisions",
     "DROP TRIGGER IF EXISTS npc_decisions_dirty_update ON npc_decisions",
@@ -192,6 +216,10 @@ def hour_floor(moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def day_floor(moment: datetime.datetime) -> datetime.datetime:
+    return hour_floor(moment).replace(hour=0)
+
+
 def state(using: str = "default") -> tuple[datetime.datetime | None, set[datetime.datetime]]:
     """(watermark, dirty hours before it): the rollup holds every hour < watermark not dirty."""
     with connections[using].cursor() as cursor:
@@ -255,6 +283,41 @@ def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
         LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
         LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
     """, {"hours": hours})
+    _rebuild_days(cursor, sorted({day_floor(h) for h in hours}))
+
+
+def _rebuild_days(cursor, days: list[datetime.datetime]) -> None:
+    """Each day's rows again from all its hourly rows (those of hours still dirty are replaced when
+    their own refresh rebuilds the day once more; reads skip days with a dirty hour)."""
+    params = {"days": days, "first": min(days), "last_end": max(days) + DAY}
+    cursor.execute("DELETE FROM npc_decisions_world_daily WHERE day = ANY(%(days)s)", params)
+    cursor.execute("DELETE FROM npc_decisions_npc_daily WHERE day = ANY(%(days)s)", params)
+    of_days = (f"hour >= %(first)s AND hour < %(last_end)s "
+               f"AND date_bin('1 day', hour, {ORIGIN}) = ANY(%(days)s::timestamptz[])")
+    group = "day, world_id, decision_type"
+    source = (f"(SELECT date_bin('1 day', hour, {ORIGIN}) AS day, * FROM npc_decisions_world_hourly "
+              f"WHERE {of_days})")
+    cursor.execute(f"""
+        INSERT INTO npc_decisions_world_daily
+        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
+               coalesce(m.counts, '{{}}')
+        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
+        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
+        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
+    """, params)
+    cursor.execute(f"""
+        INSERT INTO npc_decisions_npc_daily
+        SELECT date_bin('1 day', hour, {ORIGIN}), npc_id, world_id, sum(decisions), sum(llm)
+        FROM npc_decisions_hourly WHERE {of_days} GROUP BY 1, 2, 3
+    """, params)
+
+
+def rebuild_all_days(cursor) -> None:
+    """Every day that has hourly rows (the daily level's migration on an existing rollup)."""
+    cursor.execute(f"SELECT DISTINCT date_bin('1 day', hour, {ORIGIN}) FROM npc_decisions_world_hourly")
+    days = sorted(r[0] for r in cursor.fetchall())
+    for i in range(0, len(days), 31):
+        _rebuild_days(cursor, days[i:i + 31])
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -262,7 +325,10 @@ def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
 
 def _split(start, end, using: str) -> tuple[list[tuple], datetime.datetime | None, datetime.datetime | None, list]:
     """Raw time spans, and the rolled-up span [lo, hi) minus `dirty` hours, covering [start, end)."""
-    mark, dirty = state(using)
+    return _split_at(start, end, *state(using))
+
+
+def _split_at(start, end, mark, dirty):
     lo = hour_floor(start) + (HOUR if hour_floor(start) < start else datetime.timedelta(0))
     hi = min(hour_floor(end), mark) if mark else lo
     if mark is None or hi <= lo:
@@ -293,6 +359,75 @@ def _rolled_where(lo, hi, dirty, params: dict, world_id, alias: str = "r") -> st
         where += f" AND {alias}.world_id = %(world_id)s"
         params["world_id"] = world_id
     return where
+
+
+def _daily_where(lo, hi, dirty, params: dict, world_id, alias: str = "r") -> tuple[str, str]:
+    """(extra condition on hourly rows, condition on daily rows) splitting the rolled span [lo, hi).
+
+    The whole UTC days inside it without a dirty hour come from the daily tables; the hourly
+    tables keep answering for the hours around them and for the days with a dirty hour.
+    """
+    if lo is None:
+        return "true", "false"
+    day_lo = day_floor(lo) + (DAY if day_floor(lo) < lo else datetime.timedelta(0))
+    day_hi = day_floor(hi)
+    if day_hi <= day_lo:
+        return "true", "false"
+    dirty_days = sorted({day_floor(h) for h in dirty if day_lo <= h < day_hi})
+    params.update(day_lo=day_lo, day_hi=day_hi, dirty_days=dirty_days)
+    # Index ranges the planner can estimate (a NOT over the days made it scan the whole table).
+    spans = [(lo, day_lo), (day_hi, hi)] + [(d, d + DAY) for d in dirty_days]
+    parts = []
+    for i, (a, b) in enumerate(spans):
+        if a < b:
+            params[f"hs{i}"], params[f"he{i}"] = a, b
+            parts.append(f"({alias}.hour >= %(hs{i})s AND {alias}.hour < %(he{i})s)")
+    hourly = "(" + " OR ".join(parts) + ")" if parts else "false"
+    daily = f"{alias}.day >= %(day_lo)s AND {alias}.day < %(day_hi)s AND NOT ({alias}.day = ANY(%(dirty_days)s))"
+    if world_id:
+        daily += f" AND {alias}.world_id = %(world_id)s"
+        params["world_id"] = world_id
+    return hourly, daily
+
+
+def _span_sql(spans, params: dict, prefix: str, column: str) -> str:
+    parts = []
+    for i, (a, b) in enumerate(spans):
+        if a < b:
+            params[f"{prefix}s{i}"], params[f"{prefix}e{i}"] = a, b
+            parts.append(f"({column} >= %({prefix}s{i})s AND {column} < %({prefix}e{i})s)")
+    return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+
+def _npc_daily_parts(lo, hi, mark, dirty, params: dict) -> tuple[str, str, str]:
+    """(daily rows' days, hourly rows to add, hourly rows to subtract) for the per-NPC read of [lo, hi).
+
+    As `_daily_where`, and an edge day that the range covers mostly is taken whole from the daily
+    table minus its few hours outside the range (a range from 02:00 on a day reads 2 NPC-hour
+    slices, not 22; today's row up to the watermark is the range's newest hours). Days with a dirty
+    hour never come from the daily table.
+    """
+    if lo is None or hi <= lo:
+        return "false", "true", "false"
+    dirty_days = {day_floor(h) for h in dirty}
+    days, minus = [], []
+    day = day_floor(lo)
+    while day < hi:
+        inside = (max(lo, day), min(hi, day + DAY))
+        outside = [(day, inside[0]), (inside[1], min(day + DAY, mark))]
+        outside_length = sum((b - a for a, b in outside if a < b), datetime.timedelta(0))
+        if day not in dirty_days and outside_length < inside[1] - inside[0]:
+            days.append(day)
+            minus += outside
+        day += DAY
+    plus, start = [], lo
+    for day in days:  # the parts of [lo, hi) no chosen day covers
+        plus.append((start, max(start, day)))
+        start = max(start, day + DAY)
+    plus.append((start, hi))
+    params["npc_days"] = days
+    return ("r.day = ANY(%(npc_days)s::timestamptz[])", _span_sql(plus, params, "hp", "r.hour"),
+            _span_sql(minus, params, "hm", "r.hour"))
 
 
 def _fetch(sql: str, params, using: str) -> list[dict]:
@@ -335,10 +470,14 @@ def decision_stats_by_type(filters, *, using: str = "default", exact: bool = Fal
     params: dict = {}
     raw = _raw_where(spans, params, filters.world_id)
     rolled = _rolled_where(lo, hi, dirty, params, filters.world_id)
+    outside_days, daily = _daily_where(lo, hi, dirty, params, filters.world_id)
     rows = _fetch(f"""
         WITH src AS (
             SELECT decision_type, {', '.join(COUNT_COLUMNS)}, {', '.join(HIST_COLUMNS)}
-            FROM npc_decisions_world_hourly r WHERE {rolled}
+            FROM npc_decisions_world_daily r WHERE {daily}
+            UNION ALL
+            SELECT decision_type, {', '.join(COUNT_COLUMNS)}, {', '.join(HIST_COLUMNS)}
+            FROM npc_decisions_world_hourly r WHERE {rolled} AND {outside_days}
             UNION ALL
             SELECT decision_type, {', '.join(COUNT_COLUMNS)}, {', '.join(HIST_COLUMNS)}
             FROM ({_raw_rows_sql(raw)}) x (hour, npc_id, world_id, decision_type, path,
@@ -399,18 +538,31 @@ def llm_calls_per_npc(filters, *, limit: int = 25, using: str = "default") -> li
     """NPCs with the most LLM-backed decisions in the range (per-NPC rollup rows + raw edges)."""
     if filters.npc_id:
         return usage.llm_calls_per_npc(_window(filters), limit)
-    spans, lo, hi, dirty = _split(filters.time_range.start, filters.time_range.end, using)
+    mark, all_dirty = state(using)
+    spans, lo, hi, dirty = _split_at(filters.time_range.start, filters.time_range.end, mark, all_dirty)
     params: dict = {"limit": limit}
     raw = _raw_where(spans, params, filters.world_id)
     rolled = _rolled_where(lo, hi, dirty, params, filters.world_id)
+    days, plus, minus = _npc_daily_parts(lo, hi, mark, dirty, params)
+    world = " AND r.world_id = %(world_id)s" if filters.world_id else ""
+    # Summed per NPC first, joined to `npcs` for the 25 shown only (an NPC deleted since is left out).
     return _fetch(f"""
-        SELECT t.npc_id, n.name, n.personality, sum(t.llm)::int AS llm_calls, sum(t.decisions)::int AS decisions
+        SELECT t.npc_id, n.name, n.personality, t.llm_calls, t.decisions
         FROM (
-            SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_hourly r WHERE {rolled}
-            UNION ALL
-            SELECT d.npc_id, CASE WHEN d.used_llm THEN 1 ELSE 0 END, 1 FROM npc_decisions d WHERE {raw}
+            SELECT u.npc_id, sum(u.llm)::int AS llm_calls, sum(u.decisions)::int AS decisions
+            FROM (
+                SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_npc_daily r WHERE {days}{world}
+                UNION ALL
+                SELECT r.npc_id, r.llm, r.decisions FROM npc_decisions_hourly r WHERE {rolled} AND {plus}
+                UNION ALL
+                SELECT r.npc_id, -r.llm, -r.decisions FROM npc_decisions_hourly r WHERE {minus}{world}
+                UNION ALL
+                SELECT d.npc_id, CASE WHEN d.used_llm THEN 1 ELSE 0 END, 1 FROM npc_decisions d WHERE {raw}
+            ) u
+            WHERE u.npc_id IN (SELECT id FROM npcs)
+            GROUP BY u.npc_id
+            HAVING sum(u.llm) > 0
+            ORDER BY llm_calls DESC, u.npc_id LIMIT %(limit)s
         ) t JOIN npcs n ON n.id = t.npc_id
-        GROUP BY t.npc_id, n.name, n.personality
-        HAVING sum(t.llm) > 0
-        ORDER BY llm_calls DESC, t.npc_id LIMIT %(limit)s
+        ORDER BY t.llm_calls DESC, t.npc_id
     """, params, using)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import re
 import secrets
 import socket
@@ -72,6 +73,8 @@ class Browser:
         self.host, self.port, self.netloc = parsed.hostname, parsed.port, parsed.netloc
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.used = False  # whether `conn` has carried a request (a reused one may have been closed)
+        self.retries = 0
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
         origin = f"https://{self.netloc}"
@@ -80,14 +83,28 @@ class Browser:
                    "Origin": origin, "Referer": origin + path}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            text = response.read().decode(errors="replace")
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            return 0, ""
+        for attempt in (1, 2):
+            reused = self.used
+            try:
+                self.used = True
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                text = response.read().decode(errors="replace")
+                break
+            except TimeoutError:  # a server too slow to answer in 30 s: an error, never sent again
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                self.used = False
+                return 0, ""
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                self.used = False
+                # A keep-alive connection the server closed while it sat idle (users wait for the
+                # others to log in): a browser sends an idempotent request again on a new one, once.
+                if not (reused and method == "GET" and attempt == 1):
+                    return 0, ""
+                self.retries += 1
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -117,7 +134,8 @@ def server_command(server: str, port: int, workers: int) -> list[str]:
     if server == "daphne":
         return [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "npcadmin.asgi:application"]
     return [str(bin_dir / "uvicorn"), "npcadmin.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", "75"]
+            "--workers", str(workers), "--lifespan", "off", "--no-access-log", "--timeout-keep-alive", "75",
+            "--ws-per-message-deflate", "false"]
 
 
 def serve_production(server: str = "uvicorn", workers: int = 1) -> tuple[subprocess.Popen, str]:
@@ -151,9 +169,18 @@ def serve_production(server: str = "uvicorn", workers: int = 1) -> tuple[subproc
     raise RuntimeError("server did not start within 30 s")
 
 
+def think_seconds(rng: random.Random, mean: float) -> float:
+    """A game master's pause between two pages: exponential with `mean` (TPC-W's think-time model),
+    cut at 4× the mean so one long pause cannot idle a user for most of a short run. 0: no pause."""
+    return min(rng.expovariate(1 / mean), 4 * mean) if mean > 0 else 0.0
+
+
 def virtual_user(browser: Browser, urls: list[str], until: float, samples: dict, lock: threading.Lock,
-                 offset: int) -> None:
+                 offset: int, think: float = 0.0) -> None:
     n = offset
+    rng = random.Random(offset)
+    if think:  # users arrive spread over one think time, not all at the same instant
+        time.sleep(rng.uniform(0, think))
     while time.monotonic() < until:
         url = urls[n % len(urls)]
         n += 1
@@ -163,6 +190,9 @@ def virtual_user(browser: Browser, urls: list[str], until: float, samples: dict,
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
             samples[url].append((status, elapsed, began))
+        pause = think_seconds(rng, think)
+        if pause:
+            time.sleep(max(0.0, min(pause, until - time.monotonic())))
     browser.conn.close()
 
 
@@ -180,7 +210,7 @@ def _world_database_allows(world_id: str, allow: bool) -> None:
 
 
 def run_load(base: str, urls: list[str], users: int, duration: float, credentials: tuple[str, str],
-             outage: tuple[str, float, float] | None = None) -> tuple[dict, float, float | None]:
+             outage: tuple[str, float, float] | None = None, think: float = 0.0) -> tuple[dict, float, float | None]:
     """(samples per URL as (status, ms, start), wall seconds, the outage's restore time or None)."""
     browsers = [Browser(base) for _ in range(users)]
     if not all(b.login(*credentials) for b in browsers):
@@ -189,7 +219,7 @@ def run_load(base: str, urls: list[str], users: int, duration: float, credential
     lock = threading.Lock()
     started = time.monotonic()
     until = started + duration
-    threads = [threading.Thread(target=virtual_user, args=(browser, urls, until, samples, lock, i),
+    threads = [threading.Thread(target=virtual_user, args=(browser, urls, until, samples, lock, i, think),
                                 daemon=True) for i, browser in enumerate(browsers)]
     for thread in threads:
         thread.start()
@@ -205,6 +235,7 @@ def run_load(base: str, urls: list[str], users: int, duration: float, credential
             restored = time.monotonic()
     for thread in threads:
         thread.join(timeout=duration + 60)
+    samples["__retries__"] = sum(b.retries for b in browsers)
     return samples, time.monotonic() - started, restored
 
 
@@ -243,6 +274,8 @@ def main(argv=None) -> int:
                         help="uvicorn worker processes (default: one per core)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=300, help="seconds")
+    parser.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
+                        help="mean think time between a user's pages (exponential; default 0: none)")
     parser.add_argument("--outage", metavar="WORLD", help="also run with this world's database taken away")
     parser.add_argument("--outage-at", type=float, default=15.0, help="seconds into the outage run")
     parser.add_argument("--outage-for", type=float, default=20.0, help="seconds")
@@ -258,11 +291,11 @@ def main(argv=None) -> int:
         server, base = serve_production(args.server, args.workers)
     try:
         credentials = superuser_credentials()
-        samples, wall, _ = run_load(base, urls, args.users, args.duration, credentials)
+        samples, wall, _ = run_load(base, urls, args.users, args.duration, credentials, think=args.think)
         outage_run = None
         if args.outage:
             outage_run = run_load(base, urls, args.users, args.duration, credentials,
-                                  (args.outage, args.outage_at, args.outage_for))
+                                  (args.outage, args.outage_at, args.outage_for), think=args.think)
     finally:
         if server is not None:
             server.terminate()
@@ -280,8 +313,12 @@ def main(argv=None) -> int:
         target = f"the production settings on loopback ({processes})"
     else:
         target = base
-    body = (f"{args.users} concurrent users for {args.duration:g} s against {target}: "
+    pacing = (f"each pausing a think time between pages (exponential, mean {args.think:g} s)"
+              if args.think else "with no think time (each requests its next page as soon as one arrives)")
+    body = (f"{args.users} concurrent users, {pacing}, for {args.duration:g} s against {target}: "
             f"{total} requests ({total / wall:.0f}/s), {total_errors} errors, "
+            f"{samples.get('__retries__', 0)} GETs sent again on a fresh connection after the server had closed "
+            "an idle keep-alive one, "
             f"p50 {statistics.median(all_times) if all_times else 0:.0f} ms, p95 {p95(all_times):.0f} ms.\n\n"
             f"Reproduce: `{command.strip()}`\n\n"
             + "\n".join(rows) + "\n")

@@ -214,6 +214,10 @@ class KeysetChangeList(ChangeList):
 
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
+        columns = getattr(self.model_admin, "changelist_columns", None)
+        columns = columns(request) if columns else None
+        if columns:
+            queryset = queryset.only(*columns)
         if self.cursor is None:
             return queryset
         order = keyset_order(queryset)

@@ -13,6 +13,8 @@ send the whole page back to Django's `items_for_result`.
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.contrib.admin.templatetags.admin_list import (
     ResultList,
@@ -27,8 +29,11 @@ from django.contrib.admin.utils import display_for_field, quote
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
+from django.utils import numberformat, timezone
+from django.utils.formats import date_format, get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -89,7 +94,60 @@ def _column(cl, index: int, name: str, empty: str):
     if isinstance(field, models.BooleanField):
         icons = {value: display_for_field(value, field, empty) for value in (True, False, None)}
         return css, lambda obj: icons[getattr(obj, attname)]
+    if isinstance(field, models.DateTimeField):
+        return css, _datetime_renderer(field, attname, empty)
+    if isinstance(field, models.IntegerField | models.FloatField) and not isinstance(field, models.DecimalField):
+        return css, _number_renderer(attname, empty)
     return css, lambda obj: conditional_escape(display_for_field(getattr(obj, attname), field, empty))
+
+
+# Format characters whose output changes within one minute (seconds and finer, or the epoch).
+_SUB_MINUTE = frozenset("suvUcr")
+
+
+def _datetime_renderer(field, attname, empty):
+    """Django's `DATETIME_FORMAT` of the local time, computed once per minute shown.
+
+    A page of an engine log holds 50 rows from a few minutes (the engine writes several a
+    second), and formatting a datetime through `date_format` was a third of the rows' cost.
+    When the format shows nothing finer than minutes (the default "N j, Y, P"), rows of the
+    same local minute and UTC offset share one string, exactly what Django would print.
+    """
+    fmt = get_format("DATETIME_FORMAT")
+    per_minute = not (_SUB_MINUTE & set(re.sub(r"\\.", "", fmt)))  # a backslash escapes a character
+    seen: dict = {}
+
+    def render(obj):
+        value = getattr(obj, attname)
+        if value is None:
+            return empty
+        local = timezone.template_localtime(value)
+        if not per_minute:
+            return conditional_escape(date_format(local, "DATETIME_FORMAT"))
+        key = (local.replace(second=0, microsecond=0), local.utcoffset())
+        html = seen.get(key)
+        if html is None:
+            html = seen[key] = conditional_escape(date_format(local, "DATETIME_FORMAT"))
+        return html
+
+    return render
+
+
+def _number_renderer(attname, empty):
+    """`formats.number_format` with the locale's separators looked up once per page, not per cell."""
+    lang = get_language()
+    decimal_sep = get_format("DECIMAL_SEPARATOR", lang)
+    grouping = get_format("NUMBER_GROUPING", lang)
+    thousand_sep = get_format("THOUSAND_SEPARATOR", lang)
+
+    def render(obj):
+        value = getattr(obj, attname)
+        if value is None:
+            return empty
+        return conditional_escape(numberformat.format(value, decimal_sep, None, grouping, thousand_sep,
+                                                      use_l10n=True))
+
+    return render
 
 
 def fast_results(cl):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
@@ -112,6 +112,38 @@ class EngineLogAdmin(ConsoleAdmin):
 
     editable_fields: tuple[str, ...] = ()
     actions = None
+    # The changelist loads only the columns it shows (`changelist_columns`): a decision row carries
+    # its prompt, response and five JSON documents, kilobytes a row that the list never prints.
+    # Each relation shown lists what its label reads (NPC.__str__ is its name); methods in
+    # list_display name the columns they read in `list_extra_columns`.
+    list_related_columns: dict[str, tuple[str, ...]] = {}
+    list_extra_columns: tuple[str, ...] = ()
+
+    def changelist_columns(self, request) -> list[str] | None:
+        """The `.only()` of the changelist's rows, or None to load every column.
+
+        None as soon as list_display holds something that is neither a concrete field nor a method
+        whose columns are declared: loading a deferred column costs one query per row.
+        """
+        opts = self.model._meta
+        columns = [opts.pk.name, *self.list_extra_columns]
+        for name in self.get_list_display(request):
+            if name == "action_checkbox" or (name in self.list_extra_columns_for and callable(getattr(self, name))):
+                continue
+            try:
+                field = opts.get_field(name)
+            except FieldDoesNotExist:  # a method or an attribute: its columns are unknown
+                return None
+            if not field.concrete:
+                return None
+            columns.append(name)
+            if field.is_relation:
+                columns += [f"{name}__{related}" for related in self.list_related_columns.get(name, ())]
+        columns += [name.lstrip("-") for name in self.get_ordering(request) or ()]
+        return list(dict.fromkeys(columns))
+
+    # list_display methods whose columns are in `list_extra_columns`.
+    list_extra_columns_for: tuple[str, ...] = ()
 
     def get_changelist(self, request, **kwargs):
         # "Older →" seeks from the last row shown (?cursor=): deep pages cost what the first does.

@@ -18,6 +18,7 @@ class NPCMemoryAdmin(EngineLogAdmin):
                     "lesson_learned")
     list_filter = ("memory_type", WorldFilter, ("occurred_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
+    list_related_columns = {"npc": ("name",)}
     ordering = ("-occurred_at", "-id")
     sortable_by = ("occurred_at",)
 
@@ -41,6 +42,7 @@ class NPCDecisionAdmin(EngineLogAdmin):
     list_filter = ("decision_type", "used_llm", "executed", "outcome_success", WorldFilter,
                    ("created_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
+    list_related_columns = {"npc": ("name",)}
     ordering = ("-created_at", "-id")
     sortable_by = ("created_at",)
 
@@ -79,6 +81,7 @@ class NPCBattleAdmin(EngineLogAdmin):
                     "resources_lost", "prediction_accuracy")
     list_filter = ("result", "battle_type", "npc_role", WorldFilter, ("occurred_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
+    list_related_columns = {"npc": ("name",)}
     ordering = ("-occurred_at", "-id")
     sortable_by = ("occurred_at",)
 
@@ -117,8 +120,11 @@ class NPCTradeAdmin(EngineLogAdmin):
                     "profit_margin", "trade_status")
     list_filter = ("trade_status", "trade_type", WorldFilter, ("created_at", DateRangeFilter), NPCFilter)
     list_select_related = ("npc",)
+    list_related_columns = {"npc": ("name",)}
     ordering = ("-created_at", "-id")
     sortable_by = ("created_at",)
+    list_extra_columns_for = ("offered", "requested")
+    list_extra_columns = ("offered_amount", "offered_resource", "requested_amount", "requested_resource")
 
     @admin.display(description="offered")
     def offered(self, obj):
@@ -137,6 +143,7 @@ class NPCMessageAdmin(EngineLogAdmin):
     list_filter = ("message_type", "generated_by_llm", "objective_achieved", "response_positive", WorldFilter,
                    ("sent_at", DateRangeFilter), SenderFilter)
     list_select_related = ("from_npc",)
+    list_related_columns = {"from_npc": ("name",)}
     ordering = ("-sent_at", "-id")
     sortable_by = ("sent_at",)
 

@@ -114,6 +114,17 @@ local removed = redis.call('DEL', KEYS[2], KEYS[3])
 return {parked, removed}
 """
 
+# One queue-depth sample per second whichever process's feed takes it (several workers watch
+# the same Redis): added only if that second has none yet; older than the window trimmed.
+DEPTH_SAMPLE_LUA = """
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(ARGV[1]) - tonumber(ARGV[3])))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
 
 # --- Value objects -----------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -202,6 +213,41 @@ class LLMCacheStats:
     ttl_buckets: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class KeySummary:
+    """One key as the key browser lists it."""
+
+    name: str
+    type: str  # string, hash, list, set, zset, stream, ... ("none" once it is gone)
+    ttl: float | None  # seconds left; None = persistent
+    memory_bytes: int | None  # MEMORY USAGE (None when the server refuses it)
+    size: int | None  # characters of a string, entries of a hash, list, set, zset or stream
+
+
+@dataclass
+class KeyPage:
+    keys: list[KeySummary]
+    cursor: int  # 0 = the scan is complete
+    scanned_calls: int = 1
+
+
+@dataclass
+class KeyValue:
+    """A key's value, truncated to what a page can show."""
+
+    summary: KeySummary
+    text: str | None = None  # a string
+    # hash fields, list/set/zset members, stream entries: (name, value or None)
+    items: list[tuple[str, str | None]] = field(default_factory=list)
+    truncated: bool = False
+    binary: bool = False  # not UTF-8: not shown
+
+
+KEY_SIZE_COMMANDS = {"string": "STRLEN", "hash": "HLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD",
+                     "stream": "XLEN"}
+STRING_SHOWN = 64 * 1024  # characters of a string value shown
+
+
 TTL_BUCKETS: tuple[tuple[str, int], ...] = (
     ("< 5 min", 300), ("5–15 min", 900), ("15–30 min", 1800), ("30–60 min", 3601),
 )
@@ -252,6 +298,7 @@ class RuntimeClient:
         self._pop_any = redis.register_script(POP_ANY_LUA)
         self._requeue = redis.register_script(REQUEUE_LUA)
         self._metrics = redis.register_script(METRICS_LUA)
+        self._depth_sample = redis.register_script(DEPTH_SAMPLE_LUA)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 1.0) -> RuntimeClient:
@@ -569,6 +616,120 @@ class RuntimeClient:
     async def decisions_per_minute(self, minutes: int = 60, *, now: dt.datetime | None = None) -> list[MinuteMetrics]:
         """The last `minutes` minutes, oldest first (`decision_minutes` without the unreadable keys)."""
         return (await self.decision_minutes(minutes, now=now)).minutes
+
+    # --- npcadmin:runtime:queue_depth (ours: the feed's samples) -------------------------
+    async def record_queue_depths(self, at: float, depths: dict[int, int]) -> None:
+        """Keep the depth of each standard queue at second `at` (one sample per second however
+        many processes call this; the last hour is kept)."""
+        second = int(at)
+        member = f"{second}:" + ",".join(str(int(depths.get(p, 0))) for p in keys.PRIORITIES)
+        await self._depth_sample(keys=[keys.QUEUE_DEPTH_HISTORY],
+                                 args=[second, member, keys.QUEUE_DEPTH_HISTORY_SECONDS])
+
+    async def queue_depth_history(self, *, seconds: int = keys.QUEUE_DEPTH_HISTORY_SECONDS,
+                                  now: float | None = None) -> list[tuple[int, dict[int, int]]]:
+        """The sampled depths of the last `seconds`, oldest first: (epoch second, {priority: depth})."""
+        since = int(now or time.time()) - seconds
+        found = []
+        for member in await self.redis.zrangebyscore(keys.QUEUE_DEPTH_HISTORY, since, "+inf"):
+            second, _, values = member.partition(":")
+            try:
+                depths = [int(v) for v in values.split(",")]
+                found.append((int(second), dict(zip(keys.PRIORITIES, depths, strict=False))))
+            except ValueError:
+                continue
+        return found
+
+    # --- Any key (the key browser) --------------------------------------------------------
+    async def browse_keys(self, pattern: str, *, cursor: int = 0, count: int = 100,
+                          max_calls: int = 10) -> KeyPage:
+        """A page of keys matching `pattern` by SCAN (never KEYS): SCAN `cursor` ... COUNT
+        `count`, repeated at most `max_calls` times until `count` keys were found, so one page
+        examines at most `count * max_calls` keys whatever the size of the keyspace."""
+        found: list[str] = []
+        calls = 0
+        while True:
+            cursor, names = await self.redis.scan(cursor=cursor, match=pattern, count=count)
+            cursor, calls = int(cursor), calls + 1
+            found.extend(names)
+            if cursor == 0 or len(found) >= count or calls >= max_calls:
+                break
+        return KeyPage(keys=await self.key_summaries(sorted(set(found))), cursor=cursor, scanned_calls=calls)
+
+    async def key_summaries(self, names: list[str]) -> list[KeySummary]:
+        """Type, TTL, MEMORY USAGE and size of each key, in two pipelines."""
+        if not names:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.type(name)
+                pipe.pttl(name)
+                pipe.memory_usage(name)
+            first = await pipe.execute(raise_on_error=False)
+        types = [str(t) if not isinstance(t, Exception) else "unknown" for t in first[0::3]]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            sized = [(n, t) for n, t in zip(names, types, strict=True) if t in KEY_SIZE_COMMANDS]
+            for name, kind in sized:
+                pipe.execute_command(KEY_SIZE_COMMANDS[kind], name)
+            results = await pipe.execute(raise_on_error=False) if sized else []
+        sizes = dict(zip((n for n, _ in sized), results, strict=True))
+        summaries = []
+        for index, name in enumerate(names):
+            pttl, memory = first[3 * index + 1], first[3 * index + 2]
+            size = sizes.get(name)
+            summaries.append(KeySummary(
+                name=name, type=types[index],
+                ttl=pttl / 1000 if isinstance(pttl, int) and pttl >= 0 else None,
+                memory_bytes=memory if isinstance(memory, int) else None,
+                size=size if isinstance(size, int) else None))
+        return summaries
+
+    async def key_value(self, name: str, *, limit: int = 100) -> KeyValue | None:
+        """A key's value for the key browser: a string's first 64 KiB, the first `limit`
+        entries of a hash, list, set, sorted set (by score) or stream (newest first). None if
+        the key does not exist."""
+        (summary,) = await self.key_summaries([name])
+        if summary.type == "none":
+            return None
+        value = KeyValue(summary=summary)
+        try:
+            if summary.type == "string":
+                value.text = await self.redis.getrange(name, 0, STRING_SHOWN - 1)
+                value.truncated = (summary.size or 0) > STRING_SHOWN
+            elif summary.type == "hash":
+                value.items = sorted((await self._scan_items(self.redis.hscan, name, limit)).items())
+            elif summary.type == "list":
+                value.items = [(str(i), v) for i, v in enumerate(await self.redis.lrange(name, 0, limit - 1))]
+            elif summary.type == "set":
+                value.items = [(m, None) for m in sorted(await self._scan_items(self.redis.sscan, name, limit))]
+            elif summary.type == "zset":
+                value.items = [(m, repr(score)) for m, score in await self.redis.zrange(name, 0, limit - 1,
+                                                                                        withscores=True)]
+            elif summary.type == "stream":
+                value.items = [(entry_id, json.dumps(fields, ensure_ascii=False))
+                               for entry_id, fields in await self.redis.xrevrange(name, count=limit)]
+        except UnicodeDecodeError:
+            return KeyValue(summary=summary, binary=True)
+        if summary.type != "string":
+            value.truncated = (summary.size or 0) > len(value.items)
+        return value
+
+    @staticmethod
+    async def _scan_items(scan, name: str, limit: int):
+        """HSCAN/SSCAN until `limit` entries (a cursor walk: never the whole value at once)."""
+        cursor, found = 0, None
+        while True:
+            cursor, page = await scan(name, cursor=cursor, count=limit)
+            found = page if found is None else (found | page if isinstance(page, dict) else found + page)
+            if not cursor or len(found) >= limit:
+                break
+        if isinstance(found, dict):
+            return dict(list(found.items())[:limit])
+        return list(dict.fromkeys(found))[:limit]
+
+    async def delete_key(self, name: str) -> bool:
+        """Delete any key (UNLINK: freed in the background, never blocking the engine)."""
+        return bool(await self.redis.unlink(name))
 
     # --- Whole-NPC and whole-keyspace operations ------------------------------------------
     async def forget_npc(self, npc_id: int, *, dry_run: bool = False) -> dict[str, int]:

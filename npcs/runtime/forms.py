@@ -30,3 +30,33 @@ class PurgeForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     confirm = forms.BooleanField(required=True, label="Yes, I am sure")
+
+
+class KeySearchForm(forms.Form):
+    """The key browser's search: a SCAN pattern, the cursor to continue from, and COUNT (bounded)."""
+
+    pattern = forms.CharField(max_length=512, required=False, strip=False, initial="*",
+                              help_text="Redis glob: * any characters, ? one, [abc] a set; matched by SCAN, never KEYS")
+    cursor = forms.IntegerField(min_value=0, max_value=2**64 - 1, required=False, initial=0,
+                                widget=forms.HiddenInput)
+    count = forms.IntegerField(min_value=10, max_value=1000, required=False, initial=100, label="Keys per page",
+                               help_text="SCAN's COUNT: 10 to 1,000")
+
+    def clean_pattern(self):
+        return self.cleaned_data["pattern"] or "*"
+
+    def clean_cursor(self):
+        return self.cleaned_data["cursor"] or 0
+
+    def clean_count(self):
+        return self.cleaned_data["count"] or 100
+
+
+class KeyForm(forms.Form):
+    """One key, named exactly (any bytes a Redis key name may hold as text)."""
+
+    key = forms.CharField(max_length=4096, strip=False)
+
+
+class KeyDeleteForm(KeyForm):
+    confirm = forms.BooleanField(required=True, label="Yes, delete this key")

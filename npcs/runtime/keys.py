@@ -24,6 +24,11 @@ METRICS_DECISIONS = "metrics:decisions:{minute}"
 PARKED_DECISIONS = "npcadmin:parked:{npc_id}"
 PARKED_TTL = 7 * 24 * 3600
 CHANGES_CHANNEL = "npcadmin:changes"
+# Ours: the queue depths the live feed sampled, one per second for the last hour (a sorted set,
+# score = epoch second, member = `<second>:<depth of 1>,<depth of 2>,...`). Redis keeps no
+# history of a queue's depth, so the console records what it saw (docs/runtime.md, Charts).
+QUEUE_DEPTH_HISTORY = "npcadmin:runtime:queue_depth"
+QUEUE_DEPTH_HISTORY_SECONDS = 3600
 
 # --- TTLs in seconds (None = persistent) --------------------------------------------------
 LLM_RESPONSE_TTL = 3600
@@ -50,6 +55,18 @@ METRICS_FIELDS: tuple[str, ...] = ("total", "llm_used", "rule_used", "avg_latenc
 # `{minute}` is the UTC minute as YYYYMMDDHHMM: sortable, readable in redis-cli, and one key
 # per wall-clock minute whichever process writes it.
 MINUTE_FORMAT = "%Y%m%d%H%M"
+
+
+# Patterns the key browser offers as presets: every engine key, then ours.
+BROWSER_PRESETS: tuple[tuple[str, str], ...] = (
+    ("NPC state", NPC_STATE.format(npc_id="*")),
+    ("Decision queues", NPC_DECISIONS.format(priority="*")),
+    ("Active NPCs", NPC_ACTIVE.format(npc_id="*")),
+    ("LLM rate limits", RATELIMIT_LLM.format(npc_id="*")),
+    ("LLM responses", LLM_RESPONSE.format(hash="*")),
+    ("Decision metrics", METRICS_DECISIONS.format(minute="*")),
+    ("NPC Admin's own", "npcadmin:*"),
+)
 
 
 def llm_response_key(prompt_hash: str) -> str:

@@ -25,7 +25,8 @@ from npcs.runtime.client import UNAVAILABLE_ERRORS, QueuedDecision, RuntimeClien
 from npcs.selectors import npc_names
 
 UNPARSABLE_SHOWN = 20  # unreadable metrics keys listed on the page (the count is always shown)
-SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot
+SNAPSHOT_MINUTES = 15  # decisions-per-minute rows in the snapshot's table
+CHART_MINUTES = 60  # minutes of the charts (metrics:decisions keys live an hour)
 TOP_RATE_LIMITS = 10
 PEEK_COUNT = 5  # next decisions shown per queue
 LLM_STATS_MAX_AGE = 5.0  # seconds the live push reuses the LLM cache statistics
@@ -64,8 +65,11 @@ async def runtime_snapshot(client: RuntimeClient, *, llm_stats_max_age: float = 
     active = await client.active_npcs()
     windows = await client.rate_limits()
     cache = await _llm_cache_stats(client, llm_stats_max_age)
-    read = await client.decision_minutes(SNAPSHOT_MINUTES)
-    minutes = read.minutes
+    # One SCAN of metrics:decisions:* and one pipeline of HGETALLs for the chart's hour; the
+    # table shows its last 15 minutes.
+    read = await client.decision_minutes(CHART_MINUTES)
+    history = read.minutes
+    minutes = history[-SNAPSHOT_MINUTES:]
     info = await client.server_info()
 
     queues = [{"priority": d.priority, "standard": d.priority in keys.PRIORITIES, "depth": d.depth,
@@ -101,6 +105,9 @@ async def runtime_snapshot(client: RuntimeClient, *, llm_stats_max_age: float = 
                          "rule_used": m.rule_used, "avg_latency": m.avg_latency} for m in reversed(minutes)],
             "current": {"total": current.total, "llm_used": current.llm_used, "rule_used": current.rule_used,
                         "avg_latency": current.avg_latency},
+            # the charts' hour, oldest first: minute (epoch ms), LLM, rules, average latency
+            "history": [{"t": int(m.minute.timestamp() * 1000), "llm_used": m.llm_used, "rule_used": m.rule_used,
+                         "avg_latency": m.avg_latency} for m in history],
             "average_per_minute": _round(sum(m.total for m in recent) / len(recent)) if recent else 0,
             # keys whose {minute} no format reads: shown on the page, so an engine writing another
             # format is noticed instead of showing 0 decisions
@@ -109,6 +116,12 @@ async def runtime_snapshot(client: RuntimeClient, *, llm_stats_max_age: float = 
         },
         "redis": info,
     }
+
+
+def queue_depth_chart(samples: list[tuple[int, dict[int, int]]]) -> dict[str, Any]:
+    """The sampled queue depths as the chart draws them: times (epoch ms) and one series per priority."""
+    return {"t": [second * 1000 for second, _ in samples],
+            "depths": {str(p): [depths.get(p, 0) for _, depths in samples] for p in keys.PRIORITIES}}
 
 
 def decision_row(item: QueuedDecision) -> dict[str, Any]:
@@ -231,15 +244,24 @@ def state_differences(cached: dict[str, str], expected: dict[str, Any]) -> list[
             same = (have_at is None and want_at is None) or (
                 have_at is not None and want_at is not None and abs((have_at - want_at).total_seconds()) < 1)
             if not same:
-                differences.append(StateDifference(name, _when(have_at) or have, _when(want_at)))
+                differences.append(StateDifference(name, when_text(have_at) or have, when_text(want_at)))
             continue
         if (have or None) != want_text:
             differences.append(StateDifference(name, have, want_text))
     return differences
 
 
-def _when(moment: dt.datetime | None) -> str | None:
+def when_text(moment: dt.datetime | None) -> str | None:
+    """How the runtime pages write a moment (the cached value and the database's alike)."""
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else None
+
+
+def cached_state_text(field: str, value: str | None) -> str | None:
+    """A cached `npc:state` field as a person reads it: `last_decision` (epoch seconds or ISO
+    in Redis) as a date like the database's beside it; others as stored."""
+    if field == "last_decision" and value is not None:
+        return when_text(keys.parse_timestamp(value)) or value
+    return value
 
 
 @dataclass(frozen=True)

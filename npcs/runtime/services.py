@@ -112,3 +112,15 @@ def runtime_llm_cache_flush(*, by_user, runtime: SyncRuntime | None = None) -> i
     _record(by_user, "llm_cache_flush", "llm_cache", removed=deleted)
     runtime_notify_change()
     return deleted
+
+
+def runtime_key_delete(*, key: str, by_user, runtime: SyncRuntime | None = None) -> bool:
+    """Delete one Redis key from the key browser (UNLINK); False when it was already gone."""
+    runtime = runtime or SyncRuntime()
+    (before,) = runtime.key_summaries([key])
+    deleted = runtime.delete_key(key)
+    _record(by_user, "key_delete", "key", key[:200], deleted=deleted, type=before.type, ttl=before.ttl,
+            size=before.size, memory_bytes=before.memory_bytes)
+    if deleted:
+        runtime_notify_change()
+    return deleted

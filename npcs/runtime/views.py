@@ -9,28 +9,41 @@ from __future__ import annotations
 
 import logging
 
+import plotly
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from npcadmin.access import allowed, requires
+from npcadmin.jsonb import json_text
 from npcs.runtime import keys, sync
 from npcs.runtime.client import RuntimeUnavailable
-from npcs.runtime.forms import ConfirmForm, PurgeForm, QueuedDecisionForm, RequeueForm
+from npcs.runtime.forms import (
+    ConfirmForm,
+    KeyDeleteForm,
+    KeyForm,
+    KeySearchForm,
+    PurgeForm,
+    QueuedDecisionForm,
+    RequeueForm,
+)
 from npcs.runtime.selectors import (
+    cached_state_text,
     decision_row,
     name_rows,
     npc_admin_url,
     npc_names,
     npc_runtime_rows,
+    queue_depth_chart,
     runtime_snapshot,
     snapshot_npc_ids,
     unavailable_snapshot,
     with_npc_names,
 )
 from npcs.runtime.services import (
+    runtime_key_delete,
     runtime_llm_cache_flush,
     runtime_queue_drop,
     runtime_queue_purge,
@@ -61,14 +74,22 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
 
 @requires("view_runtime")
 def overview(request: HttpRequest) -> HttpResponse:
+    async def read(client):
+        return await runtime_snapshot(client), await client.queue_depth_history()
+
     try:
-        snapshot = sync.run(runtime_snapshot)
+        snapshot, depth_samples = sync.run(read)
     except RuntimeUnavailable as exc:
-        snapshot = unavailable_snapshot(exc)
+        snapshot, depth_samples = unavailable_snapshot(exc), []
     snapshot = with_npc_names(snapshot, npc_names(snapshot_npc_ids(snapshot)))
     return render(request, "runtime/overview.html", {
         "snapshot": snapshot, "priorities": keys.PRIORITIES, "ws_path": "/ws/runtime/",
         "can_operate": allowed(request.user, "operate_runtime"),
+        "queues_empty": snapshot.get("available") and not snapshot.get("queued_total"),
+        # The charts' first paint: the last hour from Redis; the WebSocket appends from there.
+        "chart_history": {"queue": queue_depth_chart(depth_samples),
+                          "minutes": snapshot.get("metrics", {}).get("history", [])},
+        "plotly_version": plotly.__version__,
     })
 
 
@@ -174,9 +195,10 @@ def npcs(request: HttpRequest) -> HttpResponse:
     rows = npc_runtime_rows(active, states)
     context.update({
         "rows": [{"row": r, "npc_url": npc_admin_url(r.npc_id),
-                  "cells": [(f, r.cached.get(f), f in r.different_fields) for f in keys.NPC_STATE_FIELDS]}
+                  "cells": [(f, cached_state_text(f, r.cached.get(f)), f in r.different_fields)
+                            for f in keys.NPC_STATE_FIELDS]}
                  for r in rows],
-        "fields": keys.NPC_STATE_FIELDS,
+        "field_titles": [f.replace("_", " ").capitalize() for f in keys.NPC_STATE_FIELDS],  # people read titles
         "active_count": len(active), "cached_count": len(states),
         "differing_count": sum(1 for r in rows if r.differences),
         "limit": NPC_ROWS_LIMIT,
@@ -216,3 +238,79 @@ def llm_cache_flush(request: HttpRequest) -> HttpResponse:
     except RuntimeUnavailable as exc:
         context["unavailable"] = str(exc)
     return render(request, "runtime/confirm_flush.html", context)
+
+
+# --- The key browser (ops only: it shows any value and deletes any key) ----------------------
+
+
+def _key_value_rows(value) -> list[dict]:
+    """Entries of a hash, list, set, zset or stream with their JSON pretty-printed (members of
+    the decision queues, LLM responses and stream entries are JSON)."""
+    return [{"name": name, "name_json": json_text(name), "value": item, "value_json": json_text(item or "")}
+            for name, item in value.items]
+
+
+@requires("operate_runtime")
+def keys_browse(request: HttpRequest) -> HttpResponse:
+    """Search keys by pattern with SCAN (cursor paging, bounded COUNT), RedisInsight-style."""
+    form = KeySearchForm(request.GET or None)
+    context = {"form": form, "presets": keys.BROWSER_PRESETS, "searched": False}
+    if request.GET and not form.is_valid():
+        return render(request, "runtime/keys.html", context, status=400)
+    data = form.cleaned_data if request.GET else {"pattern": "*", "cursor": 0, "count": 100}
+    try:
+        page = SyncRuntime().browse_keys(data["pattern"], cursor=data["cursor"], count=data["count"])
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+        return render(request, "runtime/keys.html", context)
+    context.update({"searched": True, "page": page, "pattern": data["pattern"], "count": data["count"],
+                    "cursor": data["cursor"]})
+    return render(request, "runtime/keys.html", context)
+
+
+@requires("operate_runtime")
+def key_detail(request: HttpRequest) -> HttpResponse:
+    """One key: type, TTL, memory, size and its value (truncated), pretty-printed."""
+    form = KeyForm(request.GET)
+    if not form.is_valid():
+        return render(request, "runtime/key.html", {"form": form}, status=400)
+    name = form.cleaned_data["key"]
+    context: dict = {"form": form, "name": name}
+    try:
+        value = SyncRuntime().key_value(name)
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+        return render(request, "runtime/key.html", context)
+    if value is None:
+        raise Http404(f"There is no key {name!r} (any more).")
+    context.update({"value": value, "text_json": json_text(value.text) if value.text is not None else None,
+                    "rows": _key_value_rows(value)})
+    return render(request, "runtime/key.html", context)
+
+
+@requires("operate_runtime")
+def key_delete(request: HttpRequest) -> HttpResponse:
+    """GET: what would go and a confirmation; POST (confirmed): delete it, audited."""
+    form = KeyDeleteForm(request.POST) if request.method == "POST" else KeyForm(request.GET)
+    context: dict = {"form": form}
+    if not form.is_valid() and "key" in form.errors:
+        return render(request, "runtime/confirm_key_delete.html", context, status=400)
+    name = form.cleaned_data.get("key", "")
+    context["name"] = name
+    runtime = SyncRuntime()
+    try:
+        if request.method == "POST" and form.is_valid():
+            deleted = runtime_key_delete(key=name, by_user=request.user, runtime=runtime)
+            if deleted:
+                messages.success(request, f"Deleted the key {name}.")
+            else:
+                messages.warning(request, f"The key {name} was already gone.")
+            return redirect("runtime:keys")
+        (summary,) = runtime.key_summaries([name])
+    except RuntimeUnavailable as exc:
+        context["unavailable"] = str(exc)
+        return render(request, "runtime/confirm_key_delete.html", context)
+    context["summary"] = summary
+    if request.method == "GET":
+        context["form"] = KeyDeleteForm(initial={"key": name})
+    return render(request, "runtime/confirm_key_delete.html", context, status=200 if request.method == "GET" else 400)

@@ -173,3 +173,75 @@ def test_timescale_keeps_npc_decisions_a_plain_table_with_its_contract(timescale
         cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'npc_decisions'::regclass "
                        "AND tgname LIKE 'npc_decisions_dirty_%%'")
         assert cursor.fetchone() == (3,)
+
+
+@pytest.fixture
+def days_log():
+    """200 decisions of two NPCs spread over the last five days: whole UTC days inside every range."""
+    rng = random.Random(61)
+    now = timezone.now()
+    npcs = [NPCFactory(), NPCFactory()]
+    for i in range(200):
+        llm = rng.random() < 0.5
+        NPCDecisionFactory(
+            npc=npcs[i % 2], world_id="demo" if i % 3 else "testworld",
+            decision_type=rng.choice(["economic", "military"]),
+            created_at=now - datetime.timedelta(minutes=rng.uniform(0, 5 * 24 * 60)),
+            used_llm=llm, llm_latency_ms=rng.randint(200, 4000) if llm else None,
+            decision_latency_ms=rng.randint(1, 900), decision_confidence=rng.random(),
+            outcome_measured=True, outcome_success=rng.choice([True, False]))
+    return now, npcs
+
+
+def test_whole_days_are_read_from_the_daily_rollup_and_equal_raw(days_log):
+    now, npcs = days_log
+    rollup.refresh()
+    start = now - datetime.timedelta(days=5, hours=1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), sum(decisions) FROM npc_decisions_world_daily")
+        rows, decisions = cursor.fetchone()
+        cursor.execute("SELECT sum(decisions) FROM npc_decisions_world_hourly")
+        assert decisions == cursor.fetchone()[0]  # every day is the sum of its hours
+    assert rows > 0
+    _assert_matches_raw(_filters(start, now + H))
+    _assert_matches_raw(_filters(start + datetime.timedelta(hours=7, minutes=13), now + H, world_id="demo"))
+    # The daily rows are what a multi-day range reads: change one and the answer changes.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE npc_decisions_world_daily SET decisions = decisions + 1000 "
+                       "WHERE day = %s", [rollup.day_floor(now) - datetime.timedelta(days=2)])
+        assert cursor.rowcount > 0
+    total = sum(r["decisions"] for r in rollup.decision_stats_by_type(_filters(start, now + H)))
+    assert total >= 1000 + 200 - 1  # (a decision may sit exactly on the range's edge)
+
+
+def test_a_day_with_a_dirty_hour_is_read_from_hours_and_raw_until_refreshed(days_log):
+    now, npcs = days_log
+    rollup.refresh()
+    middle = rollup.day_floor(now) - datetime.timedelta(days=2) + 5 * H
+    NPCDecisionFactory(npc=npcs[1], world_id="demo", decision_type="military", created_at=middle, used_llm=True,
+                       llm_latency_ms=1234)
+    start = now - datetime.timedelta(days=5, hours=1)
+    _assert_matches_raw(_filters(start, now + H))
+    rollup.refresh()
+    assert not rollup.state()[1]
+    _assert_matches_raw(_filters(start, now + H))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(decisions) FROM npc_decisions_npc_daily WHERE day = %s", [rollup.day_floor(middle)])
+        day_total = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM npc_decisions WHERE created_at >= %s AND created_at < %s",
+                       [rollup.day_floor(middle), rollup.day_floor(middle) + datetime.timedelta(days=1)])
+        assert day_total == cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("into_first_day", [datetime.timedelta(hours=1, minutes=20),
+                                            datetime.timedelta(hours=22, minutes=5)])
+def test_per_npc_edge_days_by_subtraction_or_addition_equal_raw(days_log, into_first_day):
+    """A range starting early in a day takes the day minus its first hours; late, it adds the hours."""
+    now, _ = days_log
+    rollup.refresh()
+    start = rollup.day_floor(now) - datetime.timedelta(days=3) + into_first_day
+    for end in (now + H, rollup.day_floor(now) - datetime.timedelta(days=1) + 3 * H):
+        for world in (None, "demo"):
+            per_npc = lambda rows: [(r["npc_id"], r["llm_calls"], r["decisions"]) for r in rows]  # noqa: E731
+            filters = _filters(start, end, world_id=world)
+            assert per_npc(rollup.llm_calls_per_npc(filters)) == per_npc(usage.llm_calls_per_npc(_window(filters)))

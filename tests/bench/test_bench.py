@@ -91,3 +91,17 @@ def test_publish_prints_always_and_writes_only_with_a_path(capsys, tmp_path):
     text = target.read_text()
     assert "## X" in text and "body three" in text and "body two" not in text
     assert command_line("queue_bench.py", ["--ops", "5"]) == "python bench/queue_bench.py --ops 5"
+
+
+def test_loadtest_think_time_is_exponential_capped_and_off_at_zero():
+    import random
+    import statistics
+
+    from bench.loadtest import think_seconds
+
+    rng = random.Random(16)
+    pauses = [think_seconds(rng, 2.0) for _ in range(20_000)]
+    assert max(pauses) <= 8.0 and min(pauses) >= 0
+    assert statistics.fmean(pauses) == pytest.approx(2.0 * (1 - 2.718281828 ** -4), rel=0.05)  # capped at 4× mean
+    assert sum(p > 2.0 for p in pauses) / len(pauses) == pytest.approx(2.718281828 ** -1, abs=0.02)
+    assert think_seconds(rng, 0.0) == 0.0

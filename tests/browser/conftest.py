@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
+from django.db import connections
 
 CHROMIUM = os.environ.get("NPCADMIN_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("NPCADMIN_SCREENSHOTS", "/tmp"))
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -65,3 +74,45 @@ def gm_page(page, live_server, game_master):
     page.wait_for_url(f"{live_server.url}/admin/")
     page.base_url = live_server.url
     return page
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]  # already the test database's name under pytest-django
+    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    host = quote(db["HOST"], safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def asgi_server(redis_client):
+    """daphne in a subprocess on the test database and the test Redis; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    connections.close_all()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.test", "DATABASE_URL": _database_url(),
+           "REDIS_URL": settings.REDIS_URL, "NPCADMIN_RUNTIME_REDIS_URL": settings.NPCADMIN_RUNTIME_REDIS_URL}
+    log_path = SCREENSHOTS / "npcadmin-runtime-daphne.log"
+    log = open(log_path, "w")  # noqa: SIM115
+    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                "tests.browser.asgi_static:application"],
+                               cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                raise RuntimeError(f"daphne did not start: {log_path.read_text()}") from None
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a worker thread still busy (plotly.js compressed on first request)
+        process.kill()
+        process.wait(timeout=10)
+    log.close()

@@ -2,65 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from io import StringIO
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
 
 from npcs.runtime.sync import SyncRuntime
+from tests.browser.conftest import SCREENSHOTS
 from tests.factories.npcs import NPCWorldStateFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
-
-SCREENSHOTS = Path(os.environ.get("NPCADMIN_SCREENSHOTS", "/tmp"))
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]  # already the test database's name under pytest-django
-    auth = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    host = quote(db["HOST"], safe="")
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
-
-
-@pytest.fixture
-def asgi_server(redis_client):
-    """daphne in a subprocess on the test database and the test Redis; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    connections.close_all()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "npcadmin.settings.test", "DATABASE_URL": _database_url(),
-           "REDIS_URL": settings.REDIS_URL, "NPCADMIN_RUNTIME_REDIS_URL": settings.NPCADMIN_RUNTIME_REDIS_URL}
-    log_path = SCREENSHOTS / "npcadmin-runtime-daphne.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                "tests.browser.asgi_static:application"],
-                               cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise RuntimeError(f"daphne did not start: {log_path.read_text()}") from None
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
 
 
 def _login(page, base_url):
@@ -68,7 +21,7 @@ def _login(page, base_url):
     page.fill("#id_username", "gm")
     page.fill("#id_password", "gm-password-123")
     page.click("input[type=submit]")
-    page.wait_for_url(f"{base_url}/runtime/")
+    page.wait_for_url(f"{base_url}/runtime/", wait_until="domcontentloaded")
 
 
 def test_queue_depth_changes_live_when_a_decision_is_queued(page, game_master, asgi_server):
@@ -85,7 +38,7 @@ def test_queue_depth_changes_live_when_a_decision_is_queued(page, game_master, a
     page.wait_for_function("document.getElementById('queue-depth-3').textContent === '2'", timeout=5000)
     page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-queue.png"), full_page=True)
 
-    page.reload()
+    page.reload(wait_until="domcontentloaded")
     assert "Vercingetorix" in page.locator("tr[data-priority='3']").inner_text()
 
     runtime.cache_npc_state(state.npc_id, {"villages": state.village_count, "population": 1,
@@ -114,7 +67,8 @@ def test_numbers_move_while_the_simulator_runs(page, game_master, asgi_server):
         page.wait_for_function("Number(document.querySelector(\"[data-live='active_count']\").textContent) >= 5",
                                timeout=8000)
         time.sleep(2)
-        page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-simulator.png"), full_page=True)
+        # the charts redraw every second: on a loaded machine a full-page capture takes a while
+        page.screenshot(path=str(SCREENSHOTS / "npcadmin-runtime-simulator.png"), full_page=True, timeout=30_000)
     finally:
         simulator.join()
     assert int(page.locator("[data-live='queued_total']").inner_text()) >= 0

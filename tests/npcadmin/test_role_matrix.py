@@ -84,6 +84,9 @@ RULES: dict[str, tuple[str, str]] = {
     "runtime:queue_drop": ("npcadmin.operate_runtime", "npcadmin.operate_runtime"),
     "runtime:ratelimit_reset": ("npcadmin.operate_runtime", "npcadmin.operate_runtime"),
     "runtime:llm_cache_flush": ("npcadmin.operate_runtime", "npcadmin.operate_runtime"),
+    "runtime:keys": ("npcadmin.operate_runtime", "npcadmin.operate_runtime"),
+    "runtime:key": ("npcadmin.operate_runtime", "npcadmin.operate_runtime"),
+    "runtime:key_delete": ("npcadmin.operate_runtime", "npcadmin.operate_runtime"),
 }
 WEBSOCKET_RULES = {"ws/runtime/": "npcadmin.view_runtime"}
 

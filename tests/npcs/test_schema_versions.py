@@ -20,6 +20,7 @@ def test_versions_recorded_by_the_migrations():
         ("1.2.2", "manage.py migrate analytics 0003_metrics_world_hourly"),
         ("1.3.0", "manage.py migrate analytics 0004_seed_npc_metrics_hourly"),
         ("1.3.1", "manage.py migrate npcs 0009_schema_versions_recorded"),
+        ("1.3.2", "manage.py migrate analytics 0005_decisions_hourly"),
     ]
 
 

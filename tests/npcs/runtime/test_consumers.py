@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 
 from npcadmin import access
 from npcadmin.asgi import application
-from npcs.runtime import consumers
+from npcs.runtime import consumers, feed
 from npcs.runtime.consumers import RuntimeConsumer
 from npcs.runtime.services import RUNTIME_GROUP
 
@@ -74,7 +74,7 @@ async def test_staff_socket_gets_the_snapshot_and_a_pushed_change(runtime):
 
 
 async def test_an_action_wakes_every_page_at_once(runtime, monkeypatch):
-    monkeypatch.setattr(consumers, "PUSH_INTERVAL", 60.0)  # only the group message can wake it now
+    monkeypatch.setattr(feed, "PUSH_INTERVAL", 60.0)  # only the group message can wake it now
     communicator = WebsocketCommunicator(RuntimeConsumer.as_asgi(), "/ws/runtime/")
     communicator.scope["user"] = await database_sync_to_async(_staff)()
     assert (await communicator.connect())[0]
@@ -99,10 +99,13 @@ async def test_disconnect_cancels_the_push_and_leaves_the_group(runtime):
     await communicator.connect()
     await communicator.receive_json_from(timeout=5)
     (consumer,) = consumers.CONSUMERS
-    pusher = consumer._pusher
+    (live,) = feed.open_feeds()
+    ticker = live._task
+    assert set(live.subscribers) == {consumer}
     await communicator.disconnect()
     assert not consumers.CONSUMERS
-    assert pusher.cancelled() or pusher.done()
+    assert not live.subscribers and live._task is None  # the last page gone: the ticker stops
+    assert ticker.cancelled() or ticker.done()
     layer = get_channel_layer()
     group_key = layer._group_key(RUNTIME_GROUP)
     connection = layer.connection(layer.consistent_hash(RUNTIME_GROUP))

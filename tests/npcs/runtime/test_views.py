@@ -186,3 +186,51 @@ def test_flush_llm_cache_asks_first(staff_client, rt, redis_client):
     done = staff_client.post(reverse("runtime:llm_cache_flush"), {"confirm": "on"}, follow=True)
     assert "Flushed 4 cached LLM responses." in done.content.decode()
     assert not redis_client.keys("llm:response:*")
+
+
+def test_npcs_page_shows_the_cached_last_decision_as_a_date_like_the_databases(staff_client, rt):
+    state = NPCWorldStateFactory()
+    rt.cache_npc_state(state.npc_id, {**FULL_STATE, "last_decision": "1764288000.5"})
+    html = staff_client.get(reverse("runtime:npcs")).content.decode()
+    assert "2025-11-28 00:00:00 UTC" in html
+    assert "1764288000.5" not in html
+
+
+def test_an_empty_runtime_says_there_are_no_queued_decisions(staff_client, rt):
+    html = staff_client.get(reverse("runtime:overview")).content.decode()
+    assert 'id="queue-rows" class="all-empty"' in html and "No queued decisions" in html
+    rt.queue_decision(3, {"a": 1}, priority=4)
+    html = staff_client.get(reverse("runtime:overview")).content.decode()
+    assert 'id="queue-rows">' in html  # the band is hidden, the queues shown
+
+
+def test_overview_draws_the_last_hour_from_redis(staff_client, rt, redis_client):
+    import json
+    import time
+
+    now = time.time()
+    for back in (120, 60, 1):  # samples the live feed recorded
+        rt.record_queue_depths(now - back, {1: back, 5: 2})
+    rt.record_queue_depths(now - 4000, {1: 99})  # older than the hour: trimmed
+    rt.record_decision(used_llm=True, latency_ms=800)
+    rt.record_decision(used_llm=False, latency_ms=20)
+    response = staff_client.get(reverse("runtime:overview"))
+    html = response.content.decode()
+    start = html.index('<script id="runtime-history" type="application/json">') + len(
+        '<script id="runtime-history" type="application/json">')
+    history = json.loads(html[start:html.index("</script>", start)])
+    assert history["queue"]["depths"]["1"] == [120, 60, 1] and history["queue"]["depths"]["5"] == [2, 2, 2]
+    assert len(history["queue"]["t"]) == 3 and history["queue"]["t"][-1] == int(now - 1) * 1000
+    assert len(history["minutes"]) == 60
+    assert history["minutes"][-1]["llm_used"] == 1 and history["minutes"][-1]["rule_used"] == 1
+    assert history["minutes"][-1]["avg_latency"] == 410.0
+    assert "runtime/runtime-charts.js" in html and "/analytics/plotly-" in html
+
+
+def test_a_simulated_npcs_rate_limit_window_shows_and_resets(staff_client, rt, redis_client):
+    for _ in range(9):
+        rt.check_llm_rate_limit(-8)  # the simulator's NPC -8, near its limit
+    response = staff_client.get(reverse("runtime:overview"))
+    assert response.status_code == 200 and "/runtime/ratelimits/-8/reset/" in response.content.decode()
+    assert staff_client.post("/runtime/ratelimits/-8/reset/").status_code == 302
+    assert not redis_client.exists("ratelimit:llm:-8")

@@ -204,9 +204,12 @@
         el.classList.add("flash");
       }
     });
+    var queueRows = document.getElementById("queue-rows");
+    if (queueRows) { queueRows.classList.toggle("all-empty", !snapshot.queued_total); }
     renderQueues(snapshot.queues);
     renderRateLimits(snapshot.ratelimits);
     renderMetrics(snapshot.metrics);
+    root.dispatchEvent(new CustomEvent("runtime:snapshot", {detail: snapshot}));
   }
 
   function connect() {
