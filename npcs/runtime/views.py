@@ -116,45 +116,42 @@ def queue_detail(request: HttpRequest, priority: int) -> HttpResponse:
     return render(request, "runtime/queue.html", context)
 
 
-@requires("operate_runtime")
-@require_POST
-def queue_requeue(request: HttpRequest) -> HttpResponse:
-    form = RequeueForm(request.POST)
+def _act_on_queued_decision(request: HttpRequest, form_class, verb: str, act, done) -> HttpResponse:
+    """One queued decision moved or dropped from a row's button: the form, the service, the message."""
+    form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(request, "That decision could not be moved: the form was incomplete.")
+        messages.error(request, f"That decision could not be {verb}: the form was incomplete.")
         return _back(request, "runtime:overview")
     data = form.cleaned_data
     try:
-        moved = runtime_queue_requeue(member=data["member"], from_priority=data["priority"],
-                                      to_priority=data["to_priority"], by_user=request.user)
+        changed = act(data)
     except RuntimeUnavailable as exc:
         _unavailable(request, exc)
         return _back(request, "runtime:overview")
-    if moved:
-        messages.success(request, f"Moved one decision from priority {data['priority']} to {data['to_priority']}.")
+    if changed:
+        messages.success(request, done(data))
     else:
         messages.warning(request, "That decision is no longer queued (the engine probably took it).")
     return _back(request, "runtime:overview")
+
+
+@requires("operate_runtime")
+@require_POST
+def queue_requeue(request: HttpRequest) -> HttpResponse:
+    return _act_on_queued_decision(
+        request, RequeueForm, "moved",
+        lambda data: runtime_queue_requeue(member=data["member"], from_priority=data["priority"],
+                                           to_priority=data["to_priority"], by_user=request.user),
+        lambda data: f"Moved one decision from priority {data['priority']} to {data['to_priority']}.")
 
 
 @requires("operate_runtime")
 @require_POST
 def queue_drop(request: HttpRequest) -> HttpResponse:
-    form = QueuedDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "That decision could not be dropped: the form was incomplete.")
-        return _back(request, "runtime:overview")
-    data = form.cleaned_data
-    try:
-        dropped = runtime_queue_drop(member=data["member"], priority=data["priority"], by_user=request.user)
-    except RuntimeUnavailable as exc:
-        _unavailable(request, exc)
-        return _back(request, "runtime:overview")
-    if dropped:
-        messages.success(request, f"Dropped one decision from priority {data['priority']}.")
-    else:
-        messages.warning(request, "That decision is no longer queued (the engine probably took it).")
-    return _back(request, "runtime:overview")
+    return _act_on_queued_decision(
+        request, QueuedDecisionForm, "dropped",
+        lambda data: runtime_queue_drop(member=data["member"], priority=data["priority"], by_user=request.user),
+        lambda data: f"Dropped one decision from priority {data['priority']}.")
 
 
 @requires("operate_runtime")
