@@ -22,9 +22,12 @@ or 1 ms, whichever is larger. `exact=True` on `decision_stats_by_type` computes 
 **One definition.** The raw paths are the mind's LLM-usage selectors (`npcs.mind.usage`):
 `measured` means an outcome measured *with* a result, as on the mind's decisions page.
 
-**Native only for now.** On TimescaleDB this could be a continuous aggregate; it is not, because
-this branch cannot test one (no TimescaleDB server here): the same tables and triggers are
-created there and work the same way (docs/analytics.md).
+**Both backends, the same tables.** On TimescaleDB too this is the trigger-maintained rollup, not
+a continuous aggregate: a continuous aggregate needs `npc_decisions` to be a hypertable, and the
+spec's table cannot become one without breaking its contract — every unique index of a hypertable
+must contain the time column (the spec's `PRIMARY KEY (id)` would become `(id, created_at)`), the
+time column becomes NOT NULL (the spec's `created_at` is nullable), and a continuous aggregate's
+single GROUP BY cannot build the sparse histograms (two levels of grouping). See docs/analytics.md.
 
 Every read takes the complete, refreshed, clean hours from the world-level table and the rest —
 the partial hours at both ends of the range, hours at or after the watermark (the newest hour),

@@ -108,8 +108,7 @@ def check_metrics_policies() -> list[health.CheckResult] | health.CheckResult:
     with connections[metrics_alias()].cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
         if cursor.fetchone() is None or not _is_timescale(cursor):
-            return health.CheckResult(name, health.OK, "native storage: no background policies "
-                                      "(refresh_metrics_hourly runs from cron)")
+            return _native_policies(name)
         cursor.execute("""
             SELECT j.job_id, j.proc_name, coalesce(j.hypertable_name, '') AS relation, j.schedule_interval,
                    j.scheduled, s.last_run_status,
@@ -151,4 +150,38 @@ def check_metrics_policies() -> list[health.CheckResult] | health.CheckResult:
         else:
             results.append(health.CheckResult(label, health.OK, f"{what}: {status or 'not run yet'}",
                                               details=details))
+    results += _settings_drift(name)
     return results or health.CheckResult(name, health.WARNING, "TimescaleDB without any policy on npc_metrics")
+
+
+def _settings_drift(name: str) -> list[health.CheckResult]:
+    """The compression/retention settings differ from the policies in place (not applied yet)."""
+    from analytics import policies
+
+    try:
+        plan = policies.plan(using=metrics_alias())
+    except ValueError as exc:
+        return [health.CheckResult(f"{name}:settings", health.ERROR, str(exc))]
+    return [health.CheckResult(f"{name}:settings", health.WARNING,
+                               f"not applied: {change.text} (run `manage.py metrics_policies`)")
+            for change in plan.pending]
+
+
+def _native_policies(name: str) -> health.CheckResult:
+    """Native storage: no background jobs; months past NPCADMIN_METRICS_RETAIN waiting to be dropped."""
+    from analytics import policies
+
+    base = "native storage: no background policies (refresh_metrics_hourly and metrics_policies run from cron)"
+    with connections[metrics_alias()].cursor() as cursor:
+        if not _relation_exists(cursor, "npc_metrics"):
+            return health.CheckResult(name, health.OK, base)
+    try:
+        plan = policies.plan(using=metrics_alias())
+    except ValueError as exc:
+        return health.CheckResult(name, health.ERROR, str(exc))
+    if plan.expired:
+        return health.CheckResult(name, health.WARNING, f"{len(plan.expired)} months of npc_metrics past "
+                                  f"NPCADMIN_METRICS_RETAIN={plan.retain} days: run `manage.py metrics_policies`",
+                                  details={"expired": [n for n, _ in plan.expired]})
+    return health.CheckResult(name, health.OK, base + (f"; raw samples kept {plan.retain} days" if plan.retain
+                                                       else "; raw samples kept for ever"))

@@ -199,12 +199,25 @@ def timescale_watermark(using: str = "default", view: str = "npc_metrics_hourly_
     return row[0] if row else None
 
 
+def _oldest_chunk_start(using: str):
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT min(range_start) FROM timescaledb_information.chunks "
+                       "WHERE hypertable_schema = current_schema() AND hypertable_name = 'npc_metrics'")
+        return cursor.fetchone()[0]
+
+
 def _refresh_timescale(current_hour, using, dry_run, since, until) -> RefreshResult:
     # Never materialise the hour in progress: samples written later in it would sit below the
     # watermark, invisible to real-time aggregation, until the next refresh (the policy's
     # end_offset of 1 hour would not come back for it). Real-time aggregation answers it instead.
     window_end = current_hour if until is None else min(until, current_hour)
     first = hour_floor(since) if since is not None else None
+    # Never refresh hours older than the oldest raw chunk: drop_chunks (retention) logs an
+    # invalidation for what it drops, and a refresh there would empty the aggregates of hours
+    # they are meant to outlive (analytics/policies.py). With no chunk left (TRUNCATE) it must.
+    oldest = _oldest_chunk_start(using)
+    if oldest is not None and (first is None or first < oldest):
+        first = oldest
     if first is not None and first >= window_end:
         return RefreshResult(0, 0, None if dry_run else timescale_watermark(using), 0,
                              window=(first, window_end), backend=TIMESCALEDB)

@@ -21,11 +21,16 @@ from analytics.sources import (  # noqa: F401  (re-exported: callers read hourly
     hourly_parts,
     hourly_source,
     raw_baseline,
+    raw_baseline_active,
     rollup_state,
+    timescale_parts,
 )
 from analytics.storage import (
+    BY_WORLD,
     HOURLY_COLUMN_NAMES,
+    TIMESCALEDB,
     WORLD_COLUMN_NAMES,
+    metrics_backend,
     world_select,
 )
 
@@ -188,8 +193,15 @@ def _latest_hour_per_npc_source(filters: DashboardFilters, using: str) -> tuple[
     time_range = filters.time_range
     start = time_range.start.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
     npc_ids = [filters.npc_id] if filters.npc_id else None
-    parts = hourly_parts(start=start, end=time_range.end, world_id=filters.world_id, npc_ids=npc_ids,
-                         using=using)
+    table = BY_WORLD
+    if metrics_backend(using) == TIMESCALEDB and not raw_baseline_active():
+        # The real-time view would aggregate the raw tail again inside each of ~1 000 probes
+        # (44 s at 21.6M samples): probe the materialization table, add the tail once.
+        table, parts = timescale_parts(start=start, end=time_range.end, world_id=filters.world_id,
+                                       npc_ids=npc_ids, using=using)
+    else:
+        parts = hourly_parts(start=start, end=time_range.end, world_id=filters.world_id, npc_ids=npc_ids,
+                             using=using)
     queries = list(parts.raw)
     if parts.rolled_where is not None:
         columns = ", ".join(f"h.{c}" for c in HOURLY_COLUMN_NAMES)
@@ -197,14 +209,14 @@ def _latest_hour_per_npc_source(filters: DashboardFilters, using: str) -> tuple[
         in_world = " AND m.world_id = %(world_id)s" if filters.world_id else ""
         queries.insert(0, f"""
             WITH RECURSIVE npc AS (
-                (SELECT m.npc_id FROM npc_metrics_hourly_by_world m WHERE true{in_world} ORDER BY m.npc_id LIMIT 1)
+                (SELECT m.npc_id FROM {table} m WHERE true{in_world} ORDER BY m.npc_id LIMIT 1)
                 UNION ALL
-                SELECT (SELECT m.npc_id FROM npc_metrics_hourly_by_world m WHERE m.npc_id > npc.npc_id{in_world}
+                SELECT (SELECT m.npc_id FROM {table} m WHERE m.npc_id > npc.npc_id{in_world}
                         ORDER BY m.npc_id LIMIT 1)
                 FROM npc WHERE npc.npc_id IS NOT NULL
             )
             SELECT {columns} FROM npc CROSS JOIN LATERAL (
-                SELECT * FROM npc_metrics_hourly_by_world h0
+                SELECT * FROM {table} h0
                 WHERE h0.npc_id = npc.npc_id AND {parts.rolled_where}
                 ORDER BY h0.hour DESC, h0.world_id LIMIT 1
             ) h""")

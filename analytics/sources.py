@@ -72,6 +72,10 @@ def raw_baseline():
         _raw_baseline.reset(token)
 
 
+def raw_baseline_active() -> bool:
+    return _raw_baseline.get()
+
+
 @dataclass
 class HourlyParts:
     """Where the hours of [start, end) come from (native backend), as SQL pieces to assemble.
@@ -123,6 +127,45 @@ def hourly_parts(
             f"{hour_bucket()} IN (SELECT unnest(%(dirty)s::timestamptz[])){where}",
         ))
     return HourlyParts(rolled_where, parts, params)
+
+
+def timescale_materialized(view: str = BY_WORLD, using: str = "default") -> tuple[str, datetime.datetime | None]:
+    """TimescaleDB: a continuous aggregate's materialization hypertable (quoted) and its watermark.
+
+    Reading the hypertable directly (hours below the watermark) skips the real-time view's UNION
+    with an aggregation of the raw tail, which a per-NPC probe would otherwise repeat 500 times.
+    Same columns as the view (finalized continuous aggregates, TimescaleDB ≥ 2.7).
+    """
+    rows = _fetch(
+        "SELECT format('%%I.%%I', h.schema_name, h.table_name) AS mat,"
+        " CASE WHEN w < TIMESTAMPTZ '1900-01-01 00:00+00' THEN NULL ELSE w END AS watermark FROM ("
+        " SELECT c.mat_hypertable_id, _timescaledb_functions.to_timestamp("
+        "   _timescaledb_functions.cagg_watermark(c.mat_hypertable_id)) AS w"
+        " FROM _timescaledb_catalog.continuous_agg c"
+        " WHERE c.user_view_name = %(view)s AND c.user_view_schema = current_schema()) s"
+        " JOIN _timescaledb_catalog.hypertable h ON h.id = s.mat_hypertable_id",
+        {"view": view}, using)
+    return rows[0]["mat"], rows[0]["watermark"]
+
+
+def timescale_parts(
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    world_id: str | None = None,
+    npc_ids: Sequence[int] | None = None,
+    using: str = "default",
+) -> tuple[str, HourlyParts]:
+    """TimescaleDB, like `hourly_parts`: (materialization table, its hours < watermark + the raw tail)."""
+    table, watermark = timescale_materialized(BY_WORLD, using)
+    params: dict = {"start": start, "end": end}
+    where = _metric_filters(world_id, npc_ids, params)
+    raw = aggregate_select(hour_bucket(), "WHERE time >= %(tail_start)s AND time < %(end)s" + where)
+    if watermark is None:
+        params["tail_start"] = start
+        return table, HourlyParts(None, [raw], params)
+    params.update(tail_start=max(start, watermark), rolled_end=min(end, watermark))
+    return table, HourlyParts(f"hour >= %(start)s AND hour < %(rolled_end)s{where}", [raw], params)
 
 
 def hourly_source(

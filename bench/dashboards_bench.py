@@ -130,16 +130,29 @@ def measure(client: Client, url: str, repeat: int, plan_ms: float, raw_repeat: i
 
 
 def markdown(results: list[dict], *, command: str, repeat: int, raw_repeat: int) -> str:
+    from analytics.storage import TIMESCALEDB, metrics_backend
+
+    backend = metrics_backend()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_class c WHERE c.oid IN "
-                       "(SELECT relid FROM pg_partition_tree('npc_metrics') WHERE isleaf)")
+        if backend == TIMESCALEDB:  # chunks are inheritance children, not partitions
+            cursor.execute("SELECT approximate_row_count('npc_metrics')")
+        else:
+            cursor.execute("SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_class c WHERE c.oid IN "
+                           "(SELECT relid FROM pg_partition_tree('npc_metrics') WHERE isleaf)")
         metrics = cursor.fetchone()[0]
+        cursor.execute("SELECT version()")
+        server = cursor.fetchone()[0].split(" on ")[0]
+        if backend == TIMESCALEDB:
+            cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+            server += f", TimescaleDB {cursor.fetchone()[0]}"
         cursor.execute("SELECT count(*) FROM npc_metrics_hourly_by_world")
         hourly = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'npc_decisions'::regclass")
+        cursor.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'npc_decisions'::regclass")
         decisions = cursor.fetchone()[0]
     lines = [
-        f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on the generated data: npc_metrics ≈ "
+        f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, metrics backend **{backend}** "
+        f"({server}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end), on the "
+        "generated data: npc_metrics ≈ "
         f"{metrics:,} raw samples, npc_metrics_hourly_by_world {hourly:,} rows, npc_decisions ≈ {decisions:,}; "
         f"{repeat} requests per URL (raw baseline: {raw_repeat}). Server time of the whole request "
         "(Django test client: SQL, Plotly figures, template).",

@@ -1,7 +1,8 @@
 """npc_decisions_hourly and npc_decisions_world_hourly: the decisions dashboard's hourly rollup.
 
 Tables, dirty-hour triggers on npc_decisions and a watermark, refreshed by
-`refresh_decisions_hourly` (analytics/decisions_rollup.py). Native tables on both backends for now.
+`refresh_decisions_hourly` (analytics/decisions_rollup.py). The same tables on both backends (npc_decisions
+cannot become a hypertable without breaking the spec's PRIMARY KEY (id); docs/analytics.md).
 """
 
 from django.db import migrations

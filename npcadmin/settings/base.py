@@ -182,6 +182,11 @@ NPCADMIN_MEMORY_RETENTION_MONTHS = env.int("NPCADMIN_MEMORY_RETENTION_MONTHS", d
 # npc_metrics storage built by the analytics migrations: auto (TimescaleDB when the server has it
 # preloaded, else native partitions + rollup table), timescaledb (required) or native.
 NPCADMIN_METRICS_STORAGE = env.str("NPCADMIN_METRICS_STORAGE", default="auto")
+# Raw npc_metrics samples, in days (0 = off), applied by `manage.py metrics_policies`
+# (analytics/policies.py): compressed after (TimescaleDB only) and kept for (both backends;
+# the hourly aggregates keep every hour). Both off by default: an operator opts in.
+NPCADMIN_METRICS_COMPRESS_AFTER = env.int("NPCADMIN_METRICS_COMPRESS_AFTER", default=0)
+NPCADMIN_METRICS_RETAIN = env.int("NPCADMIN_METRICS_RETAIN", default=0)
 
 # Health checks (`manage.py healthcheck`, `/healthz`; docs/operations.md). Each app registers
 # its own in `<app>/health.py` with npcadmin.health.register.

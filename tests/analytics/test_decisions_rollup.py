@@ -145,6 +145,36 @@ def test_dashboard_page_reads_the_rollup_and_offers_exact(admin_client, log):
     assert admin_client.get("/analytics/decisions/?range=1h").status_code == 200
 
 
+def test_dashboard_totals_come_from_the_rollup_on_either_backend(log):
+    """Proof that the refreshed hours are read from npc_decisions_world_hourly, not the raw log:
+    a change made to the rollup table alone (no trigger) shows in the answer."""
+    now, _ = log
+    rollup.refresh()
+    filters = _filters(now - 40 * H, now + H)
+    before = {r["decision_type"]: r["decisions"] for r in rollup.decision_stats_by_type(filters)}
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE npc_decisions_world_hourly SET decisions = decisions + 1000 "
+                       "WHERE ctid = (SELECT ctid FROM npc_decisions_world_hourly WHERE decision_type = 'economic' "
+                       "AND hour >= %s ORDER BY hour DESC LIMIT 1)", [rollup.hour_floor(now) - 30 * H])
+    after = {r["decision_type"]: r["decisions"] for r in rollup.decision_stats_by_type(filters)}
+    assert after == {**before, "economic": before["economic"] + 1000}
+
+
+def test_timescale_keeps_npc_decisions_a_plain_table_with_its_contract(timescale_only):
+    """Why the decisions rollup is not a continuous aggregate (docs/analytics.md): a hypertable
+    would need created_at in the primary key and NOT NULL, which the spec's table does not have."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM timescaledb_information.hypertables "
+                       "WHERE hypertable_name = 'npc_decisions'")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'npc_decisions'::regclass "
+                       "AND contype = 'p'")
+        assert cursor.fetchone() == ("PRIMARY KEY (id)",)
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'npc_decisions'::regclass "
+                       "AND tgname LIKE 'npc_decisions_dirty_%%'")
+        assert cursor.fetchone() == (3,)
+
+
 @pytest.fixture
 def days_log():
     """200 decisions of two NPCs spread over the last five days: whole UTC days inside every range."""
