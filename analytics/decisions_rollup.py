@@ -43,6 +43,7 @@ from collections import defaultdict
 from django.db import connections, transaction
 from django.utils import timezone
 
+from analytics import storage
 from npcs.mind import usage
 
 BIN_BASE = 1.1
@@ -103,27 +104,8 @@ CREATE_SQL = [
         refreshed_at TIMESTAMPTZ
     )""",
     "INSERT INTO npc_decisions_hourly_watermark DEFAULT VALUES",
-    f"""
-    CREATE FUNCTION npc_decisions_mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            INSERT INTO npc_decisions_hourly_dirty (hour)
-            SELECT DISTINCT date_bin('1 hour', n.created_at, {ORIGIN}) FROM new_rows n ON CONFLICT DO NOTHING;
-        END IF;
-        IF TG_OP IN ('DELETE', 'UPDATE') THEN
-            INSERT INTO npc_decisions_hourly_dirty (hour)
-            SELECT DISTINCT date_bin('1 hour', o.created_at, {ORIGIN}) FROM old_rows o ON CONFLICT DO NOTHING;
-        END IF;
-        RETURN NULL;
-    END
-    $$""",
-    """CREATE TRIGGER npc_decisions_dirty_insert AFTER INSERT ON npc_decisions
-       REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
-    """CREATE TRIGGER npc_decisions_dirty_update AFTER UPDATE ON npc_decisions
-       REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-       FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
-    """CREATE TRIGGER npc_decisions_dirty_delete AFTER DELETE ON npc_decisions
-       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
+    *storage.dirty_hours_trigger_sql(table="npc_decisions", column="created_at",
+                                     dirty_table="npc_decisions_hourly_dirty", function="npc_decisions_mark_dirty"),
 ]
 
 # The daily level (migration 0006): the same sums per UTC day, rebuilt from the hourly rows for
