@@ -247,6 +247,19 @@ def refresh(*, using: str = "default", now: datetime.datetime | None = None, pro
             return done
 
 
+def _insert_world_level(cursor, table: str, group: str, source: str, params: dict) -> None:
+    """Rows of a world-level table (hourly or daily): `source`'s counts summed and its two latency
+    histograms merged per `group`."""
+    cursor.execute(f"""
+        INSERT INTO {table}
+        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
+               coalesce(m.counts, '{{}}')
+        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
+        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
+        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
+    """, params)
+
+
 def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
     cursor.execute("DELETE FROM npc_decisions_hourly WHERE hour = ANY(%s)", [hours])
     cursor.execute("DELETE FROM npc_decisions_world_hourly WHERE hour = ANY(%s)", [hours])
@@ -257,14 +270,7 @@ def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
                    {"starts": hours, "first": min(hours), "last_end": max(hours) + HOUR})
     group = "hour, world_id, decision_type"
     source = "(SELECT * FROM npc_decisions_hourly WHERE hour = ANY(%(hours)s))"
-    cursor.execute(f"""
-        INSERT INTO npc_decisions_world_hourly
-        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
-               coalesce(m.counts, '{{}}')
-        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
-        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
-        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
-    """, {"hours": hours})
+    _insert_world_level(cursor, "npc_decisions_world_hourly", group, source, {"hours": hours})
     _rebuild_days(cursor, sorted({day_floor(h) for h in hours}))
 
 
@@ -279,14 +285,7 @@ def _rebuild_days(cursor, days: list[datetime.datetime]) -> None:
     group = "day, world_id, decision_type"
     source = (f"(SELECT date_bin('1 day', hour, {ORIGIN}) AS day, * FROM npc_decisions_world_hourly "
               f"WHERE {of_days})")
-    cursor.execute(f"""
-        INSERT INTO npc_decisions_world_daily
-        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
-               coalesce(m.counts, '{{}}')
-        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
-        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
-        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
-    """, params)
+    _insert_world_level(cursor, "npc_decisions_world_daily", group, source, params)
     cursor.execute(f"""
         INSERT INTO npc_decisions_npc_daily
         SELECT date_bin('1 day', hour, {ORIGIN}), npc_id, world_id, sum(decisions), sum(llm)
