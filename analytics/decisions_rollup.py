@@ -43,6 +43,7 @@ from collections import defaultdict
 from django.db import connections, transaction
 from django.utils import timezone
 
+from analytics import storage
 from npcs.mind import usage
 
 BIN_BASE = 1.1
@@ -103,27 +104,8 @@ CREATE_SQL = [
         refreshed_at TIMESTAMPTZ
     )""",
     "INSERT INTO npc_decisions_hourly_watermark DEFAULT VALUES",
-    f"""
-    CREATE FUNCTION npc_decisions_mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            INSERT INTO npc_decisions_hourly_dirty (hour)
-            SELECT DISTINCT date_bin('1 hour', n.created_at, {ORIGIN}) FROM new_rows n ON CONFLICT DO NOTHING;
-        END IF;
-        IF TG_OP IN ('DELETE', 'UPDATE') THEN
-            INSERT INTO npc_decisions_hourly_dirty (hour)
-            SELECT DISTINCT date_bin('1 hour', o.created_at, {ORIGIN}) FROM old_rows o ON CONFLICT DO NOTHING;
-        END IF;
-        RETURN NULL;
-    END
-    $$""",
-    """CREATE TRIGGER npc_decisions_dirty_insert AFTER INSERT ON npc_decisions
-       REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
-    """CREATE TRIGGER npc_decisions_dirty_update AFTER UPDATE ON npc_decisions
-       REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-       FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
-    """CREATE TRIGGER npc_decisions_dirty_delete AFTER DELETE ON npc_decisions
-       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_decisions_mark_dirty()""",
+    *storage.dirty_hours_trigger_sql(table="npc_decisions", column="created_at",
+                                     dirty_table="npc_decisions_hourly_dirty", function="npc_decisions_mark_dirty"),
 ]
 
 # The daily level (migration 0006): the same sums per UTC day, rebuilt from the hourly rows for
@@ -265,6 +247,19 @@ def refresh(*, using: str = "default", now: datetime.datetime | None = None, pro
             return done
 
 
+def _insert_world_level(cursor, table: str, group: str, source: str, params: dict) -> None:
+    """Rows of a world-level table (hourly or daily): `source`'s counts summed and its two latency
+    histograms merged per `group`."""
+    cursor.execute(f"""
+        INSERT INTO {table}
+        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
+               coalesce(m.counts, '{{}}')
+        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
+        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
+        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
+    """, params)
+
+
 def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
     cursor.execute("DELETE FROM npc_decisions_hourly WHERE hour = ANY(%s)", [hours])
     cursor.execute("DELETE FROM npc_decisions_world_hourly WHERE hour = ANY(%s)", [hours])
@@ -275,14 +270,7 @@ def _rebuild(cursor, hours: list[datetime.datetime]) -> None:
                    {"starts": hours, "first": min(hours), "last_end": max(hours) + HOUR})
     group = "hour, world_id, decision_type"
     source = "(SELECT * FROM npc_decisions_hourly WHERE hour = ANY(%(hours)s))"
-    cursor.execute(f"""
-        INSERT INTO npc_decisions_world_hourly
-        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
-               coalesce(m.counts, '{{}}')
-        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
-        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
-        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
-    """, {"hours": hours})
+    _insert_world_level(cursor, "npc_decisions_world_hourly", group, source, {"hours": hours})
     _rebuild_days(cursor, sorted({day_floor(h) for h in hours}))
 
 
@@ -297,14 +285,7 @@ def _rebuild_days(cursor, days: list[datetime.datetime]) -> None:
     group = "day, world_id, decision_type"
     source = (f"(SELECT date_bin('1 day', hour, {ORIGIN}) AS day, * FROM npc_decisions_world_hourly "
               f"WHERE {of_days})")
-    cursor.execute(f"""
-        INSERT INTO npc_decisions_world_daily
-        SELECT c.*, coalesce(l.bins, '{{}}'), coalesce(l.counts, '{{}}'), coalesce(m.bins, '{{}}'),
-               coalesce(m.counts, '{{}}')
-        FROM (SELECT {group}, {', '.join(f'sum({c})' for c in COUNT_COLUMNS)} FROM {source} s GROUP BY {group}) c
-        LEFT JOIN ({_merge_hist_sql('latency_bins', 'latency_counts', group, source)}) l USING ({group})
-        LEFT JOIN ({_merge_hist_sql('llm_latency_bins', 'llm_latency_counts', group, source)}) m USING ({group})
-    """, params)
+    _insert_world_level(cursor, "npc_decisions_world_daily", group, source, params)
     cursor.execute(f"""
         INSERT INTO npc_decisions_npc_daily
         SELECT date_bin('1 day', hour, {ORIGIN}), npc_id, world_id, sum(decisions), sum(llm)

@@ -64,10 +64,39 @@ HOURLY_COLUMNS = (
 HOURLY_COLUMN_NAMES = ("hour", "npc_id", "world_id", *(c.name for c in HOURLY_COLUMNS))
 
 
-
 def hour_bucket(column: str = "time") -> str:
     """The UTC hour a timestamp falls in, independent of the session's TimeZone (like time_bucket)."""
     return f"date_bin('1 hour', {column}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+
+
+def dirty_hours_trigger_sql(*, table: str, column: str, dirty_table: str, function: str) -> list[str]:
+    """A statement-level trigger marking the UTC hours that writes to `table` touched in `dirty_table`.
+
+    Used by the metrics rollup and the decisions rollup: INSERT marks the new rows' hours, DELETE
+    the old rows', UPDATE both (a row moved to another hour dirties the two).
+    """
+    mark = "INSERT INTO {dirty} (hour) SELECT DISTINCT {bucket} FROM {rows} ON CONFLICT DO NOTHING;"
+    return [
+        f"""
+    CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            {mark.format(dirty=dirty_table, bucket=hour_bucket(f"n.{column}"), rows="new_rows n")}
+        END IF;
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            {mark.format(dirty=dirty_table, bucket=hour_bucket(f"o.{column}"), rows="old_rows o")}
+        END IF;
+        RETURN NULL;
+    END
+    $$""",
+        f"""CREATE TRIGGER {table}_dirty_insert AFTER INSERT ON {table}
+       REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
+        f"""CREATE TRIGGER {table}_dirty_update AFTER UPDATE ON {table}
+       REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+       FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
+        f"""CREATE TRIGGER {table}_dirty_delete AFTER DELETE ON {table}
+       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
+    ]
 
 
 HOUR_BUCKET_NATIVE = hour_bucket()
@@ -187,32 +216,8 @@ NATIVE_SQL = [
     )
     """,
     "INSERT INTO npc_metrics_hourly_watermark DEFAULT VALUES",
-    f"""
-    CREATE FUNCTION npc_metrics_mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            INSERT INTO npc_metrics_hourly_dirty (hour)
-            SELECT DISTINCT {hour_bucket("n.time")}
-            FROM new_rows n
-            ON CONFLICT DO NOTHING;
-        END IF;
-        IF TG_OP IN ('DELETE', 'UPDATE') THEN
-            INSERT INTO npc_metrics_hourly_dirty (hour)
-            SELECT DISTINCT {hour_bucket("o.time")}
-            FROM old_rows o
-            ON CONFLICT DO NOTHING;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    """CREATE TRIGGER npc_metrics_dirty_insert AFTER INSERT ON npc_metrics
-       REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_metrics_mark_dirty()""",
-    """CREATE TRIGGER npc_metrics_dirty_update AFTER UPDATE ON npc_metrics
-       REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-       FOR EACH STATEMENT EXECUTE FUNCTION npc_metrics_mark_dirty()""",
-    """CREATE TRIGGER npc_metrics_dirty_delete AFTER DELETE ON npc_metrics
-       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION npc_metrics_mark_dirty()""",
+    *dirty_hours_trigger_sql(table="npc_metrics", column="time", dirty_table="npc_metrics_hourly_dirty",
+                             function="npc_metrics_mark_dirty"),
 ]
 
 NATIVE_DROP_SQL = [
