@@ -8,39 +8,23 @@ with DATABASE_URL pointing at a TimescaleDB server, on TimescaleDB (docs/analyti
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from analytics import rollup, storage
 from analytics.services import metrics_delete
+from tests.analytics.helpers import fetch, run, write_csv
 from tests.factories.npcs import NPCWorldStateFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
-def fetch(sql, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
-        return cursor.fetchall() if cursor.description else None
 
 
-def write_csv(tmp_path, name, rows):
-    path = tmp_path / name
-    lines = ["time,npc_id,world_id,population,rank,wood_production"]
-    lines += [f"{t.isoformat()},{npc},{world},{pop},{rank},{wood}" for t, npc, world, pop, rank, wood in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def overview_population(client, npc_world="testworld") -> dict:

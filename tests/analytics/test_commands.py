@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from analytics import demo, rollup
 from analytics.generator import MetricSubject, generate_rows
 from analytics.storage import METRIC_COLUMNS
+from tests.analytics.helpers import run
 from tests.factories.npcs import NPCWorldStateFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,10 +23,6 @@ CSV = """time,npc_id,world_id,wood,population,wood_production,economic_efficienc
 """
 
 
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture

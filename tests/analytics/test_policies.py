@@ -7,11 +7,9 @@ run in the normal suite; TimescaleDB tests skip there, with the reason.
 from __future__ import annotations
 
 import datetime
-import io
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import connection
+from django.core.management import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,29 +17,16 @@ from analytics import health as analytics_health
 from analytics import policies, rollup
 from npcadmin.models import AuditEntry
 from npcs.partitions import add_months, month_start
+from tests.analytics.helpers import fetch, run, write_csv
 from tests.factories.npcs import NPCWorldStateFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run(*args, **kwargs) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out, **kwargs)
-    return out.getvalue()
 
 
-def fetch(sql, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
-        return cursor.fetchall() if cursor.description else None
 
 
-def write_csv(tmp_path, name, rows):
-    path = tmp_path / name
-    lines = ["time,npc_id,world_id,population,rank,wood_production"]
-    lines += [f"{t.isoformat()},{npc},{world},{pop},1,5" for t, npc, world, pop in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def population_by_day(client) -> dict:
@@ -60,8 +45,8 @@ def old_and_recent(clean_metrics, tmp_path):
     old = datetime.datetime.combine(add_months(month_start(now.date()), -3), datetime.time(10), datetime.UTC) \
         + datetime.timedelta(days=9)
     recent = rollup.hour_floor(now) - datetime.timedelta(hours=3)
-    run("ingest_metrics", str(write_csv(tmp_path, "m.csv", [(old, state.npc_id, "testworld", 70),
-                                                           (recent, state.npc_id, "testworld", 50)])))
+    run("ingest_metrics", str(write_csv(tmp_path, "m.csv", [(old, state.npc_id, "testworld", 70, 1, 5),
+                                                           (recent, state.npc_id, "testworld", 50, 1, 5)])))
     run("refresh_metrics_hourly")
     return state, old, recent
 
