@@ -121,6 +121,15 @@ def _pairs_q(pairs: dict[str, set[int]], id_field: str) -> Q:
     return q
 
 
+def _ids_by_world(pairs) -> dict[str, set[int]]:
+    """(world_id, id) pairs grouped per world, the empty ones left out."""
+    grouped: dict[str, set[int]] = {}
+    for world_id, some_id in pairs:
+        if world_id and some_id is not None:
+            grouped.setdefault(world_id, set()).add(int(some_id))
+    return grouped
+
+
 def people_named(*, npc_ids: Iterable[int | None] = (), players: Iterable[tuple[str, int | None]] = (),
                  alliances: Iterable[tuple[str, int | None]] = (), world_hints: bool = False) -> People:
     """Every name a page needs in a fixed number of queries whatever its row count: one for NPC
@@ -134,10 +143,7 @@ def people_named(*, npc_ids: Iterable[int | None] = (), players: Iterable[tuple[
     ids = {int(i) for i in npc_ids if i is not None}
     if ids:
         people.npc_names = dict(NPC.objects.filter(pk__in=ids).values_list("pk", "name"))
-    by_world: dict[str, set[int]] = {}
-    for world_id, player_id in players:
-        if world_id and player_id is not None:
-            by_world.setdefault(world_id, set()).add(int(player_id))
+    by_world = _ids_by_world(players)
     if by_world:
         rows = NPCWorldState.objects.filter(_pairs_q(by_world, "player_id")).values_list(
             "world_id", "player_id", "npc_id", "npc__name")
@@ -148,10 +154,7 @@ def people_named(*, npc_ids: Iterable[int | None] = (), players: Iterable[tuple[
                 if unknown:
                     for player_id, hint in name_registry.player_hints(world_id, unknown).items():
                         people.player_hints[(world_id, player_id)] = hint
-    alliance_ids: dict[str, set[int]] = {}
-    for world_id, alliance_id in alliances:
-        if world_id and alliance_id is not None:
-            alliance_ids.setdefault(world_id, set()).add(int(alliance_id))
+    alliance_ids = _ids_by_world(alliances)
     if alliance_ids:
         rows = NPCAlliance.objects.filter(_pairs_q(alliance_ids, "alliance_id")).values_list(
             "world_id", "alliance_id", "tag", "name")
